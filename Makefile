@@ -1,0 +1,55 @@
+# The two commands: `make run` (demo: simulator -> collector -> local Forward receiver)
+# and `make test` (everything the tests need, then lint, types and tests).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint typecheck pytest bench bench-micro deps deps-test clean
+
+$(VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,bench]'
+	touch $@
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's prometheus and promtool: the real scraper the metrics tests run against.
+.stamp-prometheus:
+	@if ! command -v promtool >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	fi
+	touch $@
+
+deps: $(VENV)/.stamp node_modules/.stamp
+
+deps-test: deps .stamp-prometheus
+
+run: deps
+	$(PY) -m collector.demo
+
+lint: $(VENV)/.stamp
+	$(VENV)/bin/ruff check collector tests benches tools
+	$(VENV)/bin/ruff format --check collector tests benches tools
+
+typecheck: $(VENV)/.stamp
+	$(VENV)/bin/mypy
+
+pytest: deps-test
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test: deps-test lint typecheck pytest
+
+bench-micro: deps
+	$(PY) -m pytest benches -q --benchmark-only -p no:cacheprovider
+
+bench: deps
+	$(PY) -m benches.flood $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules .stamp-prometheus .pytest_cache .mypy_cache .ruff_cache

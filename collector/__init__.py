@@ -1,0 +1,6 @@
+"""collector: a log sidecar for payment services.
+
+Data flow: tail -> parse -> redact -> ship, with metrics beside. See README.md.
+"""
+
+__version__ = "0.1.0"

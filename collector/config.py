@@ -1,0 +1,221 @@
+"""The whole configuration: one YAML file validated into msgspec Structs.
+
+Every error is reported, not just the first, each as `key.path: reason`, because an
+operator fixing a ConfigMap wants one round trip, not three.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import types
+import typing
+from typing import Any, Union
+
+import msgspec
+import yaml
+
+from collector.metrics.config import MetricsConfig
+from collector.parse.config import MetadataConfig
+from collector.redact.config import RedactConfig
+from collector.ship.config import ForwardConfig
+from collector.tail.config import SourceConfig
+from collector.units import ByteSize, Seconds, dec_hook
+
+
+class PipelineConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Bounds that hold the whole pipeline together."""
+
+    # The one memory bound: file bytes read and not yet acked. Reading pauses beyond it.
+    max_in_flight_bytes: ByteSize = ByteSize(16 * 1024 * 1024)
+    # On SIGTERM: read to EOF, ship, wait this long for acks, save checkpoints, exit 0.
+    shutdown_timeout: Seconds = Seconds(20.0)
+    checkpoint_interval: Seconds = Seconds(1.0)
+    # Checkpoints of files gone for longer than this are forgotten.
+    checkpoint_expiry: Seconds = Seconds(7 * 86400.0)
+
+
+class LogConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    level: typing.Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    sources: list[SourceConfig]
+    forward: ForwardConfig
+    checkpoint_dir: str = "/var/lib/collector"
+    redact: RedactConfig = msgspec.field(default_factory=RedactConfig)
+    metrics: MetricsConfig = msgspec.field(default_factory=MetricsConfig)
+    metadata: MetadataConfig = msgspec.field(default_factory=MetadataConfig)
+    pipeline: PipelineConfig = msgspec.field(default_factory=PipelineConfig)
+    log: LogConfig = msgspec.field(default_factory=LogConfig)
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            raise ValueError("sources: at least one source is required")
+        names = [s.name for s in self.sources]
+        if len(set(names)) != len(names):
+            raise ValueError("sources: names must be unique")
+
+
+class ConfigError(Exception):
+    """Raised with every problem found; `errors` holds `key.path: reason` strings."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def interpolate(text: str, env: typing.Mapping[str, str] | None = None) -> tuple[str, list[str]]:
+    """Replace `${VAR}` and `${VAR:-default}` from the environment.
+
+    `${source}`, `${file}` and `${record.x}` are left for tag templates (lower case names
+    are never environment variables here). Returns the text and the names that were unset
+    with no default.
+    """
+    env = os.environ if env is None else env
+    missing: list[str] = []
+
+    def repl(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name.islower():
+            return m.group(0)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        missing.append(name)
+        return ""
+
+    return _VAR.sub(repl, text), missing
+
+
+def load_config(path: str, env: typing.Mapping[str, str] | None = None) -> Config:
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise ConfigError([f"{path}: cannot read: {e.strerror}"]) from None
+    return parse_config(text, env)
+
+
+def parse_config(text: str, env: typing.Mapping[str, str] | None = None) -> Config:
+    text, missing = interpolate(text, env)
+    errors = [f"(env): ${{{name}}} is not set and has no default" for name in missing]
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "?"
+        raise ConfigError([f"(yaml): {where}: {getattr(e, 'problem', e)}"]) from None
+    if raw is None:
+        raw = {}
+    errors.extend(validate(raw, Config))
+    if errors:
+        raise ConfigError(errors)
+    return msgspec.convert(raw, Config, dec_hook=dec_hook)
+
+
+def validate(value: Any, type_: Any, path: str = "") -> list[str]:
+    """Every error in `value` against `type_`, as `key.path: reason` strings."""
+    struct_type, is_optional = _struct_in(type_)
+    if struct_type is not None:
+        if value is None and is_optional:
+            return []
+        return _validate_struct(value, struct_type, path)
+    origin = typing.get_origin(type_)
+    args = typing.get_args(type_)
+    if origin is list and value is not None and isinstance(value, list):
+        if _struct_in(args[0])[0] is not None:
+            return [e for i, v in enumerate(value) for e in validate(v, args[0], f"{path}[{i}]")]
+    if origin is dict and isinstance(value, dict) and _struct_in(args[1])[0] is not None:
+        return [e for k, v in value.items() for e in validate(v, args[1], _join(path, str(k)))]
+    try:
+        msgspec.convert(value, type_, dec_hook=dec_hook)
+    except msgspec.ValidationError as e:
+        return [f"{path or '(root)'}: {_reason(e)}"]
+    return []
+
+
+def _validate_struct(value: Any, struct_type: type[msgspec.Struct], path: str) -> list[str]:
+    if not isinstance(value, dict):
+        return [f"{path or '(root)'}: expected a mapping, got {type(value).__name__}"]
+    fields = {f.encode_name: f for f in msgspec.structs.fields(struct_type)}
+    errors = [
+        f"{_join(path, str(k))}: unknown key (allowed: {', '.join(sorted(fields))})"
+        for k in value
+        if k not in fields
+    ]
+    for name, field in fields.items():
+        if name not in value:
+            if field.required:
+                errors.append(f"{_join(path, name)}: required key is missing")
+            continue
+        errors.extend(validate(value[name], field.type, _join(path, name)))
+    if not errors:
+        known = {k: v for k, v in value.items() if k in fields}
+        try:
+            msgspec.convert(known, struct_type, dec_hook=dec_hook)
+        except msgspec.ValidationError as e:
+            errors.append(f"{path or '(root)'}: {_reason(e)}")
+    return errors
+
+
+def _struct_in(type_: Any) -> tuple[type[msgspec.Struct] | None, bool]:
+    """The Struct type in `T` or `T | None`, and whether None is allowed."""
+    if isinstance(type_, type) and issubclass(type_, msgspec.Struct):
+        return type_, False
+    if typing.get_origin(type_) in (Union, types.UnionType):
+        args = typing.get_args(type_)
+        structs = [a for a in args if isinstance(a, type) and issubclass(a, msgspec.Struct)]
+        if len(structs) == 1:
+            return structs[0], type(None) in args
+    return None, False
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _reason(e: msgspec.ValidationError) -> str:
+    text = str(e)
+    # msgspec appends " - at `$...`" for nested values; turn it into our dotted path.
+    text = re.sub(r" - at `\$(.*)`$", lambda m: f" (at {m.group(1) or 'value'})", text)
+    for unit, hint in ((Seconds, "a duration"), (ByteSize, "a size")):
+        text = text.replace(f"`{unit.__name__}`", hint)
+    return text
+
+
+_SECRET = re.compile(r"(key|password|secret|token)$", re.IGNORECASE)
+
+
+def masked(cfg: Config) -> dict[str, Any]:
+    """The effective config as plain data with every secret value replaced by `****`."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: ("****" if _SECRET.search(str(k)) and isinstance(v, str) and v else walk(v))
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    builtins = msgspec.to_builtins(cfg, enc_hook=_unit_to_builtin)
+    result: dict[str, Any] = walk(builtins)
+    return result
+
+
+def _unit_to_builtin(obj: Any) -> Any:
+    if isinstance(obj, Seconds):
+        return float(obj)
+    if isinstance(obj, ByteSize):
+        return int(obj)
+    raise NotImplementedError(type(obj).__name__)
+
+
+def default_config_path() -> str:
+    return os.environ.get("COLLECTOR_CONFIG", "/etc/collector/collector.yaml")

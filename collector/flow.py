@@ -1,0 +1,88 @@
+"""The typed messages that cross stage boundaries, and the one bound on memory.
+
+tail produces `LineBatch`; parse+redact turn its lines into records; ship packs records
+into `Chunk`s. `Ticket`s travel with a chunk so that an ack can advance the checkpoint of
+exactly the batches it covers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+
+# Per-line flags set by the tailer (bit mask), carried into the record as `_truncated` /
+# `_partial` by the pipeline.
+FLAG_TRUNCATED = 1
+FLAG_PARTIAL = 2
+
+
+class LineBatch(msgspec.Struct):
+    """Complete lines read from one file, in file order.
+
+    `end_offset` is the file offset just past the last byte these lines cover: once every
+    record of this batch (and all earlier batches of the file) is acked, the checkpoint of
+    `file_key` may move to `end_offset`.
+    """
+
+    source: str
+    file_key: str
+    path: str
+    lines: list[bytes]
+    start_offset: int
+    end_offset: int
+    read_time_ns: int
+    flags: list[int] | None = None  # None when no line carries a flag (the common case)
+    nbytes: int = 0  # bytes of file content covered, for the in-flight budget
+
+
+class Ticket(msgspec.Struct):
+    """One batch's claim on its file's checkpoint, released by the ack of its chunk."""
+
+    file_key: str
+    seq: int
+    end_offset: int
+    nbytes: int
+    read_time_ns: int
+
+
+class Chunk(msgspec.Struct):
+    """A PackedForward chunk ready to send: the concatenated msgpack entries of one tag."""
+
+    tag: str
+    entries: bytes
+    count: int
+    tickets: list[Ticket]
+    chunk_id: bytes = b""  # 16 random bytes, set when first sent with require_ack
+    oldest_read_ns: int = 0
+
+
+class InFlight:
+    """The single bound on memory: bytes read from files and not yet acked downstream.
+
+    The tailer waits in `acquire` before reading more when the budget is spent; acks call
+    `release` (synchronously, from the ack path). One reader may always proceed when
+    nothing is in flight, so a batch larger than the budget cannot deadlock the pipeline.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._released = asyncio.Event()
+
+    def _fits(self, nbytes: int) -> bool:
+        return self.used == 0 or self.used + nbytes <= self.limit
+
+    async def acquire(self, nbytes: int) -> None:
+        while not self._fits(nbytes):
+            self._released.clear()
+            await self._released.wait()
+        self.used += nbytes
+
+    def release(self, nbytes: int) -> None:
+        self.used = max(0, self.used - nbytes)
+        self._released.set()
+
+    @property
+    def full(self) -> bool:
+        return self.used >= self.limit

@@ -1,0 +1,173 @@
+"""The collector's own metrics: one registry, every pipeline metric defined here.
+
+Stages import the objects they update and update them per batch, not per line, so the
+metrics cost nothing measurable on the hot path. Label values never come from record
+content (only source names, server addresses, file paths, rule names, fixed reasons).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+)
+
+from collector import __version__
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+
+BUILD_INFO = Info("collector_build", "Version of the running collector.", registry=REGISTRY)
+BUILD_INFO.info({"version": __version__})
+
+# --- tail ---------------------------------------------------------------------------------
+LINES_READ = Counter(
+    "collector_lines_read_total", "Lines read from files.", ["source"], registry=REGISTRY
+)
+BYTES_READ = Counter(
+    "collector_bytes_read_total", "Bytes read from files.", ["source"], registry=REGISTRY
+)
+LINES_TRUNCATED = Counter(
+    "collector_lines_truncated_total",
+    "Lines longer than max_line_bytes, truncated and flagged.",
+    ["source"],
+    registry=REGISTRY,
+)
+PARTIAL_LINES = Counter(
+    "collector_partial_lines_total",
+    "Lines shipped without their newline (at shutdown or after partial_line_timeout).",
+    ["source"],
+    registry=REGISTRY,
+)
+FILES_OPEN = Gauge(
+    "collector_files_open", "Files currently held open.", ["source"], registry=REGISTRY
+)
+ROTATIONS = Counter(
+    "collector_rotations_total",
+    "Rotations seen, by kind (rename, truncate, delete).",
+    ["source", "kind"],
+    registry=REGISTRY,
+)
+FILE_LAG_BYTES = Gauge(
+    "collector_file_lag_bytes",
+    "Bytes between the read position and the end of the file.",
+    ["source", "file"],
+    registry=REGISTRY,
+)
+TAIL_PAUSED = Gauge(
+    "collector_tail_paused",
+    "1 while reading is paused because max_in_flight_bytes is reached.",
+    registry=REGISTRY,
+)
+
+# --- parse --------------------------------------------------------------------------------
+RECORDS_PARSED = Counter(
+    "collector_records_parsed_total", "Records produced by parsers.", ["source"],
+    registry=REGISTRY,
+)
+PARSE_ERRORS = Counter(
+    "collector_parse_errors_total",
+    "Lines that did not parse, shipped as text with _parse_error.",
+    ["source", "reason"],
+    registry=REGISTRY,
+)
+
+# --- redact -------------------------------------------------------------------------------
+REDACTIONS = Counter(
+    "collector_redactions_total",
+    "Values redacted, by rule (pan, sad_key, track, expiry, custom:NAME, fail_closed).",
+    ["rule"],
+    registry=REGISTRY,
+)
+RECORDS_SCANNED = Counter(
+    "collector_redact_records_walked_total",
+    "Records the pre-scan flagged for the careful redaction walk.",
+    registry=REGISTRY,
+)
+
+# --- ship ---------------------------------------------------------------------------------
+RECORDS_SENT = Counter(
+    "collector_forward_records_sent_total", "Records sent (each try counts).", ["server"],
+    registry=REGISTRY,
+)
+RECORDS_ACKED = Counter(
+    "collector_forward_records_acked_total", "Records acknowledged by the receiver.",
+    ["server"], registry=REGISTRY,
+)
+CHUNKS_SENT = Counter(
+    "collector_forward_chunks_sent_total", "Chunks sent (each try counts).", ["server"],
+    registry=REGISTRY,
+)
+CHUNKS_ACKED = Counter(
+    "collector_forward_chunks_acked_total", "Chunks acknowledged.", ["server"],
+    registry=REGISTRY,
+)
+CHUNKS_RETRIED = Counter(
+    "collector_forward_chunks_retried_total", "Chunks sent again after a failure or timeout.",
+    ["server"], registry=REGISTRY,
+)
+CHUNKS_FAILED = Counter(
+    "collector_forward_chunk_failures_total",
+    "Failed tries to deliver a chunk, by reason (connect, timeout, closed, auth, tls).",
+    ["server", "reason"],
+    registry=REGISTRY,
+)
+CHUNKS_DROPPED = Counter(
+    "collector_forward_chunks_dropped_total",
+    "Chunks dropped after retry_limit tries (only when retry_limit > 0).",
+    registry=REGISTRY,
+)
+BYTES_SENT = Counter(
+    "collector_forward_bytes_sent_total", "Bytes written to receivers.", ["server"],
+    registry=REGISTRY,
+)
+CHUNKS_IN_FLIGHT = Gauge(
+    "collector_forward_chunks_in_flight", "Chunks sent and not yet acked.", registry=REGISTRY
+)
+SERVER_UP = Gauge(
+    "collector_forward_server_up",
+    "1 when a connection to the server is established and healthy.",
+    ["server"],
+    registry=REGISTRY,
+)
+LAST_ACK = Gauge(
+    "collector_forward_last_ack_timestamp_seconds",
+    "Unix time of the last ack from any receiver.",
+    registry=REGISTRY,
+)
+
+# --- pipeline -----------------------------------------------------------------------------
+IN_FLIGHT_BYTES = Gauge(
+    "collector_in_flight_bytes", "File bytes read and not yet acked.", registry=REGISTRY
+)
+IN_FLIGHT_LIMIT = Gauge(
+    "collector_in_flight_limit_bytes", "The max_in_flight_bytes bound.", registry=REGISTRY
+)
+OLDEST_UNACKED_AGE = Gauge(
+    "collector_oldest_unacked_age_seconds",
+    "Age of the oldest record read and not yet acked (0 when none).",
+    registry=REGISTRY,
+)
+DELIVERY_LATENCY = Histogram(
+    "collector_delivery_latency_seconds",
+    "Time from reading a batch to the ack that covers it.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+    registry=REGISTRY,
+)
+CHECKPOINT_WRITES = Counter(
+    "collector_checkpoint_writes_total", "Checkpoint files written.", registry=REGISTRY
+)
+CHECKPOINT_ERRORS = Counter(
+    "collector_checkpoint_errors_total", "Checkpoint writes that failed.", registry=REGISTRY
+)
+CHECKPOINT_AGE = Gauge(
+    "collector_checkpoint_age_seconds",
+    "Seconds since the checkpoint file was last written successfully.",
+    registry=REGISTRY,
+)

@@ -1,0 +1,52 @@
+"""Config of a file source: which files, how to read them, how lines become records."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from collector.parse.config import ParserOptions
+from collector.units import ByteSize, Seconds
+
+
+class MultilineConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Join continuation lines into one record (a Java stack trace is one event).
+
+    `mode: java` joins lines that start with whitespace, `at `, `Caused by:`, `...`,
+    `Suppressed:`; `mode: start_pattern` starts a record at lines matching `start_pattern`
+    and joins everything else to the previous one.
+    """
+
+    mode: Literal["off", "java", "start_pattern"] = "off"
+    start_pattern: str | None = None
+    flush_timeout: Seconds = Seconds(1.0)
+    max_lines: int = 500
+    max_bytes: ByteSize = ByteSize(256 * 1024)
+
+
+class SourceConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """One `sources:` entry: a set of globs read, parsed and tagged alike."""
+
+    name: str
+    paths: list[str]
+    exclude: list[str] = []
+    format: Literal["json", "spring", "envoy", "nginx", "logfmt", "regex", "text"] = "json"
+    parser: ParserOptions = msgspec.field(default_factory=ParserOptions)
+    # structured: each line becomes a map; raw: the redacted line is shipped under `log`.
+    mode: Literal["structured", "raw"] = "structured"
+    tag: str = "collector.${source}"
+    read_from: Literal["head", "tail"] = "head"
+    max_line_bytes: ByteSize = ByteSize(64 * 1024)
+    read_chunk_bytes: ByteSize = ByteSize(256 * 1024)
+    partial_line_timeout: Seconds = Seconds(5.0)
+    poll_interval: Seconds = Seconds(0.25)
+    rotate_wait: Seconds = Seconds(5.0)
+    max_open_files: int = 256
+    multiline: MultilineConfig = msgspec.field(default_factory=MultilineConfig)
+
+    def __post_init__(self) -> None:
+        if not self.paths:
+            raise ValueError("paths: at least one glob is required")
+        if self.max_line_bytes < 64:
+            raise ValueError("max_line_bytes: must be at least 64")
