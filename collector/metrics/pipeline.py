@@ -171,3 +171,30 @@ CHECKPOINT_AGE = Gauge(
     "Seconds since the checkpoint file was last written successfully.",
     registry=REGISTRY,
 )
+
+# --- derived metrics and textfiles (collector/metrics/derived.py, textfile.py) -----------
+DERIVED_LABEL_OVERFLOW = Counter(
+    "collector_derived_label_overflow_total",
+    "Records of a derived metric whose label value was replaced by __overflow__ (cap reached).",
+    ["metric", "label"],
+    registry=REGISTRY,
+)
+DERIVED_RECORDS_SKIPPED = Counter(
+    "collector_derived_records_skipped_total",
+    "Matching records a derived metric could not use (missing_field, not_numeric, negative).",
+    ["metric", "reason"],
+    registry=REGISTRY,
+)
+DERIVED_SERIES = Gauge(
+    "collector_derived_series",
+    "Live label sets of a derived metric (bounded by the caps, shrunk by expiry).",
+    ["metric"],
+    registry=REGISTRY,
+)
+TEXTFILE_ERRORS = Counter(
+    "collector_textfile_errors_total",
+    "Textfiles (each version) skipped whole, by reason "
+    "(read, too_large, parse, timestamp, duplicate, conflict, invalid).",
+    ["reason"],
+    registry=REGISTRY,
+)
