@@ -1,0 +1,104 @@
+"""The HTTP side: /metrics, /healthz, /readyz on one listen address.
+
+prometheus_client's WSGI app does the exposition (text 0.0.4, or OpenMetrics when the
+scraper's Accept header asks, gzip when accepted); wsgiref serves it from a background
+thread, so a slow scrape never blocks the event loop and the loop's own stall shows up
+on /healthz.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CollectorRegistry, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
+
+from collector.metrics.config import MetricsConfig
+from collector.metrics.health import Health
+from collector.metrics.pipeline import REGISTRY
+
+StartResponse = Callable[..., Any]
+_TEXT = ("Content-Type", "text/plain; charset=utf-8")
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """`host:port`, `[v6]:port` or `:port` (all interfaces) → (host, port)."""
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]") or "0.0.0.0"
+    return host, int(port)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log on stderr: a scrape every 15 s is not news."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class MetricsServer:
+    def __init__(
+        self, cfg: MetricsConfig, health: Health, registry: CollectorRegistry = REGISTRY
+    ) -> None:
+        self._cfg = cfg
+        self._health = health
+        self._metrics_app = make_wsgi_app(registry)
+        self._httpd: WSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """The WSGI app: exposed so tests and embedders can call it without a socket."""
+        path = environ.get("PATH_INFO", "/")
+        if path == "/metrics":
+            result: Iterable[bytes] = self._metrics_app(environ, start_response)
+            return result
+        if path in ("/healthz", "/readyz"):
+            ok, reason = self._health.live() if path == "/healthz" else self._health.ready()
+            status = "200 OK" if ok else "503 Service Unavailable"
+            start_response(status, [_TEXT])  # a fresh list: wsgiref appends to it
+            return [f"{reason}\n".encode()]
+        if path == "/":
+            start_response("200 OK", [_TEXT])
+            return [b"collector: /metrics /healthz /readyz\n"]
+        start_response("404 Not Found", [_TEXT])
+        return [b"not found: try /metrics, /healthz or /readyz\n"]
+
+    def start(self) -> None:
+        if self._httpd is not None:
+            raise RuntimeError("metrics server already started")
+        host, port = split_listen(self._cfg.listen)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, _, _, _, sockaddr = infos[0]
+
+        class Server(ThreadingWSGIServer):  # type: ignore[misc]
+            address_family = family
+
+        try:
+            self._httpd = make_server(
+                str(sockaddr[0]), port, self.app, Server, handler_class=_QuietHandler
+            )
+        except OSError as e:
+            msg = f"metrics: cannot listen on {self._cfg.listen}: {e.strerror}"
+            raise OSError(e.errno, msg) from e
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="metrics-http", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("metrics server not started")
+        return int(self._httpd.server_port)
+
+    def stop(self) -> None:
+        httpd, thread = self._httpd, self._thread
+        self._httpd = self._thread = None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
