@@ -68,15 +68,21 @@ class ConfigError(Exception):
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def interpolate(text: str, env: typing.Mapping[str, str] | None = None) -> tuple[str, list[str]]:
-    """Replace `${VAR}` and `${VAR:-default}` from the environment.
+def interpolate(value: Any, env: typing.Mapping[str, str], missing: list[str]) -> Any:
+    """Replace `${VAR}` and `${VAR:-default}` in every string of the parsed YAML.
 
-    `${source}`, `${file}` and `${record.x}` are left for tag templates (lower case names
-    are never environment variables here). Returns the text and the names that were unset
-    with no default.
+    Done on values, not on the file text, so comments may mention `${VAR}` freely. A
+    value that is one reference alone is read again as YAML, so `port: ${PORT:-24224}`
+    is a number. Lower-case names (`${source}`, `${file}`, `${record.x}`) are tag
+    template fields, never environment variables. Unset names with no default are
+    appended to `missing`.
     """
-    env = os.environ if env is None else env
-    missing: list[str] = []
+    if isinstance(value, dict):
+        return {k: interpolate(v, env, missing) for k, v in value.items()}
+    if isinstance(value, list):
+        return [interpolate(v, env, missing) for v in value]
+    if not isinstance(value, str) or "${" not in value:
+        return value
 
     def repl(m: re.Match[str]) -> str:
         name, default = m.group(1), m.group(2)
@@ -89,7 +95,14 @@ def interpolate(text: str, env: typing.Mapping[str, str] | None = None) -> tuple
         missing.append(name)
         return ""
 
-    return _VAR.sub(repl, text), missing
+    whole = _VAR.fullmatch(value)
+    result = _VAR.sub(repl, value)
+    if whole is not None and not whole.group(1).islower() and result:
+        try:
+            return yaml.safe_load(result)
+        except yaml.YAMLError:
+            return result
+    return result
 
 
 def load_config(path: str, env: typing.Mapping[str, str] | None = None) -> Config:
@@ -102,16 +115,15 @@ def load_config(path: str, env: typing.Mapping[str, str] | None = None) -> Confi
 
 
 def parse_config(text: str, env: typing.Mapping[str, str] | None = None) -> Config:
-    text, missing = interpolate(text, env)
-    errors = [f"(env): ${{{name}}} is not set and has no default" for name in missing]
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "?"
         raise ConfigError([f"(yaml): {where}: {getattr(e, 'problem', e)}"]) from None
-    if raw is None:
-        raw = {}
+    missing: list[str] = []
+    raw = interpolate({} if raw is None else raw, os.environ if env is None else env, missing)
+    errors = [f"(env): ${{{name}}} is not set and has no default" for name in missing]
     errors.extend(validate(raw, Config))
     if errors:
         raise ConfigError(errors)

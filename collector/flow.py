@@ -44,6 +44,9 @@ class Ticket(msgspec.Struct):
     end_offset: int
     nbytes: int
     read_time_ns: int
+    # How many chunks carry this ticket (a batch whose records go to several tags is split
+    # across chunks); the batch is acked when the last of them is.
+    parts: int = 1
 
 
 class Chunk(msgspec.Struct):
@@ -60,9 +63,9 @@ class Chunk(msgspec.Struct):
 class InFlight:
     """The single bound on memory: bytes read from files and not yet acked downstream.
 
-    The tailer waits in `acquire` before reading more when the budget is spent; acks call
-    `release` (synchronously, from the ack path). One reader may always proceed when
-    nothing is in flight, so a batch larger than the budget cannot deadlock the pipeline.
+    The tailer waits in `wait_room` before each read while the budget is spent, so memory
+    stays within the limit plus one read chunk; acks call `release` (synchronously, from
+    the ack path).
     """
 
     def __init__(self, limit: int) -> None:
@@ -70,13 +73,13 @@ class InFlight:
         self.used = 0
         self._released = asyncio.Event()
 
-    def _fits(self, nbytes: int) -> bool:
-        return self.used == 0 or self.used + nbytes <= self.limit
-
-    async def acquire(self, nbytes: int) -> None:
-        while not self._fits(nbytes):
+    async def wait_room(self) -> None:
+        """Wait until the budget has room; the caller then reads one chunk and `take`s it."""
+        while self.used >= self.limit:
             self._released.clear()
             await self._released.wait()
+
+    def take(self, nbytes: int) -> None:
         self.used += nbytes
 
     def release(self, nbytes: int) -> None:

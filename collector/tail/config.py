@@ -21,8 +21,12 @@ class MultilineConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=
     mode: Literal["off", "java", "start_pattern"] = "off"
     start_pattern: str | None = None
     flush_timeout: Seconds = Seconds(1.0)
-    max_lines: int = 500
+    # A joined record longer than this is truncated and flagged like an over-long line.
     max_bytes: ByteSize = ByteSize(256 * 1024)
+
+    def __post_init__(self) -> None:
+        if self.mode == "start_pattern" and not self.start_pattern:
+            raise ValueError("start_pattern: required when mode is start_pattern")
 
 
 class SourceConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -1,0 +1,137 @@
+"""`collector run | check-config | redact | version`.
+
+Exit codes: 0 success (including a clean shutdown on SIGTERM), 1 runtime failure,
+2 invalid config or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+import yaml
+
+from collector import __version__, diagnostics
+from collector.config import Config, ConfigError, default_config_path, load_config, masked
+from collector.redact.config import RedactConfig
+
+log = logging.getLogger("collector")
+
+EXIT_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_CONFIG
+    handler = {
+        "run": _run,
+        "check-config": _check_config,
+        "redact": _redact,
+        "version": _version,
+    }[args.command]
+    return handler(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="collector",
+        description="Tail payment-service logs, redact card data, ship over Fluent Forward.",
+    )
+    sub = p.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="run in the foreground until SIGTERM/SIGINT")
+    run.add_argument("--config", "-c", default=default_config_path(), help="YAML config file")
+    check = sub.add_parser("check-config", help="validate a config; print it with secrets masked")
+    check.add_argument("config", nargs="?", default=default_config_path())
+    redact = sub.add_parser("redact", help="filter stdin to stdout through the redactor")
+    redact.add_argument("--config", "-c", default=None, help="take the redact: section from here")
+    sub.add_parser("version", help="print the version")
+    return p
+
+
+def _load(path: str) -> Config | None:
+    try:
+        return load_config(path)
+    except ConfigError as e:
+        print(f"invalid config {path}:", file=sys.stderr)
+        for error in e.errors:
+            print(f"  {error}", file=sys.stderr)
+        return None
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    cfg = _load(args.config)
+    if cfg is None:
+        return EXIT_CONFIG
+    yaml.safe_dump(masked(cfg), sys.stdout, sort_keys=False)
+    return 0
+
+
+def _version(args: argparse.Namespace) -> int:
+    print(f"collector {__version__}")
+    return 0
+
+
+def _redact(args: argparse.Namespace) -> int:
+    from collector.redact import Redactor
+    from collector.redact.filter import redact_stream
+
+    redact_cfg = RedactConfig()
+    if args.config is not None:
+        cfg = _load(args.config)
+        if cfg is None:
+            return EXIT_CONFIG
+        redact_cfg = cfg.redact
+    redactor = Redactor(redact_cfg)
+    with contextlib.suppress(BrokenPipeError):
+        redact_stream(redactor, sys.stdin.buffer, sys.stdout.buffer)
+        sys.stdout.flush()
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    cfg = _load(args.config)
+    if cfg is None:
+        return EXIT_CONFIG
+    from collector.pipeline import Pipeline
+    from collector.redact import Redactor
+
+    diagnostics.configure(cfg.log.level, scrub=Redactor(cfg.redact).redact_text)
+    try:
+        asyncio.run(_serve(cfg))
+    except Exception:
+        log.exception("collector failed")
+        return 1
+    log.info("collector stopped")
+    return 0
+
+
+async def _serve(cfg: Config) -> None:
+    from collector.pipeline import Pipeline
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    pipeline = Pipeline(cfg)
+    current = asyncio.current_task()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if stop.is_set():
+            # A second signal: the operator does not want to wait for the drain.
+            log.warning("second signal; stopping without waiting for acks",
+                        extra={"signal": sig.name})
+            if current is not None:
+                current.cancel()
+            return
+        log.info("signal received; draining", extra={"signal": sig.name})
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
+    with contextlib.suppress(asyncio.CancelledError):
+        await pipeline.run(stop)

@@ -1,0 +1,186 @@
+"""The wiring: sources -> records -> chunks -> Forward client -> acks -> checkpoints.
+
+Everything that owns a task is started here, in one TaskGroup, and stopped here. Read
+`Pipeline.run` for the life of the process, including the shutdown drain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from collector.config import Config
+from collector.flow import Chunk, InFlight, LineBatch, Ticket
+from collector.metrics import pipeline as m
+from collector.metrics.derived import DerivedMetrics
+from collector.metrics.health import Health
+from collector.metrics.server import MetricsServer
+from collector.parse.metadata import pod_metadata
+from collector.records import SourceRoute
+from collector.redact import Redactor
+from collector.ship.batcher import ChunkBuilder
+from collector.ship.client import ForwardClient
+from collector.ship.encoder import encode_entries
+from collector.tail.checkpoint import AckTracker, CheckpointStore
+from collector.tail.source import FileSource
+
+log = logging.getLogger("collector.pipeline")
+
+
+class Pipeline:
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        fwd = cfg.forward
+        self.inflight = InFlight(int(cfg.pipeline.max_in_flight_bytes))
+        self.store = CheckpointStore(cfg.checkpoint_dir)
+        self.tracker = AckTracker()
+        self.redactor = Redactor(cfg.redact)
+        self.health = Health(float(cfg.metrics.ready_window))
+        self.derived = DerivedMetrics(cfg.metrics.derived)
+        self.metrics_server = MetricsServer(cfg.metrics, self.health) if cfg.metrics.enabled else None
+        self.client = ForwardClient(fwd, self._on_ack)
+        self.builder = ChunkBuilder(
+            int(fwd.chunk_max_bytes), fwd.chunk_max_records, float(fwd.flush_interval)
+        )
+        pod_meta = pod_metadata(cfg.metadata)
+        self.routes = {
+            s.name: SourceRoute(s, self.redactor, cfg.metadata, pod_meta) for s in cfg.sources
+        }
+        self.sources = [
+            FileSource(s, self.store, self.tracker, self.inflight, self._process)
+            for s in cfg.sources
+        ]
+        self._stop_reading = asyncio.Event()
+        m.IN_FLIGHT_LIMIT.set(int(cfg.pipeline.max_in_flight_bytes))
+
+    # -- the life of the process ---------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until `stop` is set, then drain: read to EOF, ship, await acks, checkpoint."""
+        self.store.load()
+        self.health.config_loaded = True
+        if self.metrics_server is not None:
+            self.metrics_server.start()
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self.client.run())
+                background = [
+                    tg.create_task(self._flusher()),
+                    tg.create_task(self._checkpointer()),
+                    tg.create_task(self._housekeeping()),
+                ]
+                readers = [tg.create_task(s.run(self._stop_reading)) for s in self.sources]
+                self.health.sources_open = True
+                log.info("collector started", extra={"sources": [s.name for s in self.cfg.sources]})
+                await stop.wait()
+                await self._drain(readers)
+                for task in background:
+                    task.cancel()
+                self.client.close()
+        finally:
+            self._save_checkpoint()
+            if self.metrics_server is not None:
+                self.metrics_server.stop()
+
+    async def _drain(self, readers: list[asyncio.Task[None]]) -> None:
+        timeout = float(self.cfg.pipeline.shutdown_timeout)
+        deadline = time.monotonic() + timeout
+        log.info("stopping: reading files to EOF and waiting for acks",
+                 extra={"timeout_s": timeout})
+        self._stop_reading.set()
+        _, late = await asyncio.wait(readers, timeout=timeout)
+        for task in late:
+            task.cancel()
+        try:
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                for chunk in self.builder.flush_all():
+                    await self.client.send(chunk)
+        except TimeoutError:
+            pass
+        acked = await self.client.drain(max(0.0, deadline - time.monotonic()))
+        if acked and not late:
+            log.info("drained: everything read was acked")
+        else:
+            log.warning("shutdown deadline reached; unacked records stay unckeckpointed "
+                        "and are sent again at the next start",
+                        extra={"pending_chunks": self.client.pending})
+
+    # -- the hot path --------------------------------------------------------------------
+    async def _process(self, batch: LineBatch) -> None:
+        ticket = self.tracker.issue(
+            batch.file_key, batch.end_offset, batch.nbytes, batch.read_time_ns
+        )
+        if not batch.lines:
+            self._settle(ticket)
+            return
+        route = self.routes[batch.source]
+        records, times = route.records(batch)
+        self.derived.observe(batch.source, records)
+        groups = route.groups(batch.path, records, times)
+        ticket.parts = len(groups)
+        now = time.monotonic()
+        for tag, recs, tms in groups:
+            entries = encode_entries(recs, tms, batch.read_time_ns)
+            for chunk in self.builder.add(tag, entries, len(recs), ticket, now):
+                await self.client.send(chunk)
+
+    def _on_ack(self, chunk: Chunk) -> None:
+        for ticket in chunk.tickets:
+            ticket.parts -= 1
+            if ticket.parts == 0:
+                self._settle(ticket)
+        self.health.delivered()
+
+    def _settle(self, ticket: Ticket) -> None:
+        self.tracker.acked(ticket)
+        self.inflight.release(ticket.nbytes)
+        m.DELIVERY_LATENCY.observe(max(0.0, (time.time_ns() - ticket.read_time_ns) / 1e9))
+
+    # -- background duties ---------------------------------------------------------------
+    async def _flusher(self) -> None:
+        """Send chunks that reached flush_interval without filling up."""
+        interval = float(self.cfg.forward.flush_interval)
+        while True:
+            deadline = self.builder.next_deadline()
+            now = time.monotonic()
+            await asyncio.sleep(min(interval, max(0.01, deadline - now)) if deadline else interval)
+            for chunk in self.builder.due(time.monotonic()):
+                await self.client.send(chunk)
+
+    async def _checkpointer(self) -> None:
+        interval = float(self.cfg.pipeline.checkpoint_interval)
+        while True:
+            await asyncio.sleep(interval)
+            live: set[str] = set()
+            for source in self.sources:
+                live |= source.live_keys()
+            for key in live:
+                self.store.touch(key)
+            self.store.expire(float(self.cfg.pipeline.checkpoint_expiry), live)
+            if self.store.dirty:
+                await asyncio.to_thread(self._write_checkpoint, self.store.snapshot())
+            m.CHECKPOINT_AGE.set(time.time() - self.store.last_saved)
+
+    def _save_checkpoint(self) -> None:
+        if self.store.dirty:
+            self._write_checkpoint(self.store.snapshot())
+
+    def _write_checkpoint(self, data: bytes) -> None:
+        try:
+            self.store.write(data)
+            m.CHECKPOINT_WRITES.inc()
+        except OSError as e:
+            m.CHECKPOINT_ERRORS.inc()
+            log.error("cannot write checkpoint; will retry", extra={
+                "path": self.store.path, "error": e.strerror})
+
+    async def _housekeeping(self) -> None:
+        """Liveness beat, lag gauges, idle derived series."""
+        while True:
+            self.health.beat()
+            self.health.set_pending(self.client.pending)
+            m.IN_FLIGHT_BYTES.set(self.inflight.used)
+            oldest = self.tracker.oldest_unacked_ns()
+            m.OLDEST_UNACKED_AGE.set(0 if oldest is None else (time.time_ns() - oldest) / 1e9)
+            self.derived.expire(time.time())
+            await asyncio.sleep(1.0)

@@ -1,0 +1,37 @@
+"""Which paths a source reads: its globs, minus its exclude globs."""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+
+
+def discover(paths: list[str], exclude: list[str]) -> list[str]:
+    """Existing regular files matching any glob and no exclude glob, in a stable order.
+
+    Symlinks are kept as named (a "current" link is followed by stat, and when it is
+    repointed the old target is drained through its open handle).
+    """
+    found: set[str] = set()
+    for pattern in paths:
+        for path in glob.glob(pattern, recursive=True):
+            if any(fnmatch.fnmatch(path, ex) or fnmatch.fnmatch(os.path.basename(path), ex)
+                   for ex in exclude):
+                continue
+            found.add(path)
+    return sorted(found)
+
+
+def watch_dirs(paths: list[str]) -> set[str]:
+    """The directories whose changes can bring new matches (for inotify)."""
+    dirs = set()
+    for pattern in paths:
+        head = pattern
+        while glob.has_magic(head):
+            head = os.path.dirname(head)
+        dirs.add(head if os.path.isdir(head) else os.path.dirname(head) or ".")
+        parent = os.path.dirname(pattern)
+        if not glob.has_magic(parent) and os.path.isdir(parent):
+            dirs.add(parent)
+    return {d for d in dirs if os.path.isdir(d)}

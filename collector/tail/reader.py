@@ -1,0 +1,160 @@
+"""Read one open file: chunks in, `LineBatch`es out, partial lines held back.
+
+The reader owns the bytes between the last complete line handed on (`committed` here means
+handed to the pipeline, not acked) and the read position. It never blocks on the event
+loop for long: one `os.pread` of at most `read_chunk_bytes` from the page cache.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from collector.flow import FLAG_PARTIAL, FLAG_TRUNCATED, LineBatch
+from collector.tail.config import SourceConfig
+from collector.tail.fingerprint import Fingerprint, Identity, fingerprint_fd
+from collector.tail.lines import joiner_for, split_records, truncate_long
+
+
+class FileReader:
+    """One file handle and its unconsumed bytes."""
+
+    def __init__(
+        self,
+        source: SourceConfig,
+        fd: int,
+        path: str,
+        identity: Identity,
+        offset: int,
+        generation: int = 0,
+    ) -> None:
+        self.source = source
+        self.fd = fd
+        self.path = path
+        self.identity = identity
+        self.generation = generation
+        self.buf = b""
+        self.buf_offset = offset  # file offset of buf[0]
+        self.read_pos = offset  # file offset of the next read
+        self.skipping = False  # inside an over-long line whose head was already shipped
+        self.last_data = time.monotonic()
+        self.eof_since: float | None = None
+        self.rotated = False  # the path no longer leads to this file
+        self.fingerprint = Fingerprint(0, "")
+        self.size = 0
+        self._joiner = joiner_for(source.multiline)
+        self._limit = int(source.max_line_bytes)
+        if self._joiner is not None:
+            self._limit = max(self._limit, int(source.multiline.max_bytes))
+
+    @property
+    def file_key(self) -> str:
+        return f"{self.identity.key}#{self.generation}"
+
+    def refresh(self) -> os.stat_result:
+        st = os.fstat(self.fd)
+        self.size = st.st_size
+        if not self.fingerprint.complete() and self.size > self.fingerprint.length:
+            self.fingerprint = fingerprint_fd(self.fd, self.size)
+        return st
+
+    def restart_at_zero(self) -> None:
+        """After copytruncate: the file was cut below our position; read it anew."""
+        self.generation += 1
+        self.buf = b""
+        self.buf_offset = self.read_pos = 0
+        self.skipping = False
+        self.fingerprint = Fingerprint(0, "")
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.size - self.read_pos)
+
+    def read(self, now_ns: int) -> LineBatch | None:
+        """Read one chunk; the complete lines in it, or None at EOF with nothing new."""
+        data = os.pread(self.fd, int(self.source.read_chunk_bytes), self.read_pos)
+        if not data:
+            if self.eof_since is None:
+                self.eof_since = time.monotonic()
+            return None
+        self.eof_since = None
+        self.last_data = time.monotonic()
+        self.read_pos += len(data)
+        self.buf = self.buf + data if self.buf else data
+        return self._cut(now_ns, hold_last=True)
+
+    def flush_idle(self, now_ns: int, force: bool = False) -> LineBatch | None:
+        """Ship what waits for more data: a held multiline record, then a partial line.
+
+        Called when the file has been idle for the configured timeouts, or at shutdown
+        (`force`). A partial line goes out with FLAG_PARTIAL; its rest, if it ever comes,
+        is a line of its own.
+        """
+        if not self.buf:
+            return None
+        idle = time.monotonic() - self.last_data
+        if self._joiner is not None and (force or idle >= self.source.multiline.flush_timeout):
+            batch = self._cut(now_ns, hold_last=False)
+            if batch is not None:
+                return batch
+        if self.buf and (force or idle >= self.source.partial_line_timeout):
+            line = self.buf
+            flags = [FLAG_PARTIAL]
+            if len(line) > self._limit:
+                line = line[: self._limit]
+                flags = [FLAG_PARTIAL | FLAG_TRUNCATED]
+            return self._batch([line], flags, len(self.buf), now_ns)
+        return None
+
+    def _cut(self, now_ns: int, hold_last: bool) -> LineBatch | None:
+        buf = self.buf
+        if self.skipping:
+            nl = buf.find(b"\n")
+            if nl < 0:
+                return self._batch([], None, len(buf), now_ns)
+            self.skipping = False
+            # The tail of the over-long line is dropped; only its offset advances.
+            self.buf_offset += nl + 1
+            self.buf = buf = buf[nl + 1 :]
+        cut = buf.rfind(b"\n")
+        # A record that never ends (every line looks like a continuation) is not held
+        # forever: past the limit it is cut where it stands.
+        hold_last = hold_last and len(buf) <= self._limit
+        if cut < 0:
+            if len(buf) > self._limit:
+                self.skipping = True
+                return self._batch([buf[: self._limit]], [FLAG_TRUNCATED], len(buf), now_ns)
+            return None
+        lines, consumed = split_records(buf[:cut], self._joiner, hold_last)
+        if not lines and consumed == 0:
+            return None
+        truncated = truncate_long(lines, self._limit)
+        flags = None
+        if truncated:
+            flags = [0] * len(lines)
+            for i in truncated:
+                flags[i] = FLAG_TRUNCATED
+        return self._batch(lines, flags, consumed, now_ns)
+
+    def _batch(
+        self, lines: list[bytes], flags: list[int] | None, consumed: int, now_ns: int
+    ) -> LineBatch:
+        start = self.buf_offset
+        self.buf = self.buf[consumed:]
+        self.buf_offset += consumed
+        return LineBatch(
+            source=self.source.name,
+            file_key=self.file_key,
+            path=self.path,
+            lines=lines,
+            start_offset=start,
+            end_offset=self.buf_offset,
+            read_time_ns=now_ns,
+            flags=flags,
+            nbytes=consumed,
+        )
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1

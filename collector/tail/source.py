@@ -1,0 +1,283 @@
+"""Run one source: discover its files, tell rotations apart, read them all fairly.
+
+Each file is identified by (device, inode) plus the fingerprint of its first bytes (see
+fingerprint.py). That one decision settles the hard cases: a renamed file keeps its
+reader and is drained through its open handle; a copytruncate copy is recognised by its
+first bytes and read on from where the original was; a reused inode with other content
+is a new file; on restart, files are matched to checkpoints by identity, not by name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+
+from collector.flow import InFlight, LineBatch
+from collector.metrics import pipeline as m
+from collector.tail.checkpoint import AckTracker, CheckpointStore
+from collector.tail.config import SourceConfig
+from collector.tail.discovery import discover
+from collector.tail.fingerprint import (
+    MIN_MATCH_BYTES,
+    Fingerprint,
+    Identity,
+    fingerprint_fd,
+    identity_of,
+    same_start,
+)
+from collector.tail.reader import FileReader
+
+log = logging.getLogger("collector.tail")
+
+Emit = Callable[[LineBatch], Awaitable[None]]
+
+# Reads of one file per round before the next file gets its turn.
+_READS_PER_TURN = 4
+
+
+class _Truncated:
+    """What a file was before copytruncate cut it, so its copy can be matched."""
+
+    __slots__ = ("fingerprint", "handed_offset", "until")
+
+    def __init__(self, fingerprint: Fingerprint, handed_offset: int, until: float) -> None:
+        self.fingerprint = fingerprint
+        self.handed_offset = handed_offset
+        self.until = until
+
+
+class FileSource:
+    """All files of one `sources:` entry."""
+
+    def __init__(
+        self,
+        cfg: SourceConfig,
+        store: CheckpointStore,
+        tracker: AckTracker,
+        inflight: InFlight,
+        emit: Emit,
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.tracker = tracker
+        self.inflight = inflight
+        self.emit = emit
+        self.readers: dict[Identity, FileReader] = {}
+        self._truncated: list[_Truncated] = []
+        self._first_scan = True
+        self._full_warned = False
+        self.wakeup = asyncio.Event()
+
+    # -- the loop ------------------------------------------------------------------------
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Tail until `stopping` is set, then read every file to EOF and return."""
+        try:
+            while not stopping.is_set():
+                self.scan()
+                got_data = await self.read_round()
+                await self.flush_idle(force=False)
+                self.reap()
+                if not got_data:
+                    await self._sleep(stopping)
+            await self.drain()
+        finally:
+            self.close_all()
+
+    async def drain(self) -> None:
+        """At shutdown: every file to EOF, then held and partial lines with their flags."""
+        self.scan()
+        while await self.read_round():
+            pass
+        await self.flush_idle(force=True)
+
+    async def _sleep(self, stopping: asyncio.Event) -> None:
+        self.wakeup.clear()
+        waits = [asyncio.ensure_future(stopping.wait()), asyncio.ensure_future(self.wakeup.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self.cfg.poll_interval,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+
+    # -- discovery and identity ----------------------------------------------------------
+    def scan(self) -> None:
+        """Match the globs against open readers; open new files; notice rotations."""
+        seen: set[Identity] = set()
+        for path in discover(self.cfg.paths, self.cfg.exclude):
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            ident = identity_of(st)
+            seen.add(ident)
+            reader = self.readers.get(ident)
+            if reader is not None:
+                reader.path = path
+                continue
+            if len(self.readers) >= self.cfg.max_open_files:
+                if not self._full_warned:
+                    log.warning("max_open_files reached; new files wait", extra={
+                        "source": self.cfg.name, "max_open_files": self.cfg.max_open_files})
+                    self._full_warned = True
+                continue
+            self._open(path, ident)
+        for ident, reader in self.readers.items():
+            if ident not in seen and not reader.rotated:
+                reader.rotated = True
+                kind = "delete" if not os.path.exists(reader.path) else "rename"
+                m.ROTATIONS.labels(self.cfg.name, kind).inc()
+                log.info("file rotated away; draining it", extra={
+                    "source": self.cfg.name, "path": reader.path, "kind": kind})
+        for reader in list(self.readers.values()):
+            self._check_truncation(reader)
+        self._first_scan = False
+        now = time.monotonic()
+        self._truncated = [t for t in self._truncated if t.until > now]
+        m.FILES_OPEN.labels(self.cfg.name).set(len(self.readers))
+
+    def _open(self, path: str, ident: Identity) -> None:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as e:
+            log.warning("cannot open file", extra={
+                "source": self.cfg.name, "path": path, "error": e.strerror})
+            return
+        st = os.fstat(fd)
+        if identity_of(st) != ident:  # replaced between stat and open; next scan retries
+            os.close(fd)
+            return
+        offset = self._start_offset(fd, st.st_size, ident, path)
+        reader = FileReader(self.cfg, fd, path, ident, offset)
+        reader.refresh()
+        self.readers[ident] = reader
+        self._register(reader)
+        log.info("tailing file", extra={
+            "source": self.cfg.name, "path": path, "offset": offset, "file": ident.key})
+
+    def _start_offset(self, fd: int, size: int, ident: Identity, path: str) -> int:
+        entry = self.store.entries.get(ident.key)
+        if entry is not None:
+            if same_start(fd, size, entry.fingerprint) and size >= entry.offset:
+                return entry.offset
+            # Same inode, other content (inode reuse) or cut below our offset.
+            kind = "truncate" if size < entry.offset else "inode_reuse"
+            log.info("checkpoint does not match file; reading from the head", extra={
+                "source": self.cfg.name, "path": path, "reason": kind})
+            self.store.forget(ident.key)
+            return 0
+        copied = self._copy_origin(fd, size)
+        if copied is not None:
+            log.info("file is a copy of a tailed file; reading on from its offset", extra={
+                "source": self.cfg.name, "path": path, "offset": copied})
+            return copied
+        if self._first_scan and not self.store.existed and self.cfg.read_from == "tail":
+            return size
+        return 0
+
+    def _copy_origin(self, fd: int, size: int) -> int | None:
+        """Offset to read a copytruncate copy from: where its original was handed on to."""
+        candidates: list[tuple[Fingerprint, int]] = [
+            (r.fingerprint, r.buf_offset) for r in self.readers.values()
+        ]
+        candidates += [(t.fingerprint, t.handed_offset) for t in self._truncated]
+        live = {r.identity.key for r in self.readers.values()}
+        candidates += [
+            (e.fingerprint, e.offset) for k, e in self.store.entries.items() if k not in live
+        ]
+        for fp, offset in candidates:
+            if fp.length >= MIN_MATCH_BYTES and same_start(fd, size, fp):
+                return min(offset, size)
+        return None
+
+    def _check_truncation(self, reader: FileReader) -> None:
+        try:
+            reader.refresh()
+        except OSError:
+            return
+        before = reader.fingerprint
+        if reader.size >= reader.read_pos and (
+            before.length == 0 or same_start(reader.fd, reader.size, before)
+        ):
+            return
+        m.ROTATIONS.labels(self.cfg.name, "truncate").inc()
+        log.warning("file truncated (copytruncate?); reading it from offset 0", extra={
+            "source": self.cfg.name, "path": reader.path, "offset": reader.read_pos,
+            "size": reader.size})
+        self._truncated.append(
+            _Truncated(before, reader.buf_offset, time.monotonic() + self.cfg.rotate_wait * 4)
+        )
+        self.tracker.retire(reader.file_key)
+        reader.restart_at_zero()
+        reader.fingerprint = fingerprint_fd(reader.fd, reader.size)
+        self._register(reader)
+
+    def _register(self, reader: FileReader) -> None:
+        generation = reader.generation
+        key = reader.identity.key
+
+        def on_commit(offset: int) -> None:
+            if reader.generation == generation:
+                self.store.update(key, offset, reader.fingerprint, reader.path)
+
+        self.tracker.register(reader.file_key, on_commit)
+
+    # -- reading -------------------------------------------------------------------------
+    async def read_round(self) -> bool:
+        """One fair turn over every file; whether any data was read."""
+        got = False
+        for reader in list(self.readers.values()):
+            for _ in range(_READS_PER_TURN):
+                if self.inflight.full:
+                    m.TAIL_PAUSED.set(1)
+                    await self.inflight.wait_room()
+                    m.TAIL_PAUSED.set(0)
+                if reader.fd < 0:
+                    break
+                batch = reader.read(time.time_ns())
+                if batch is None:
+                    break
+                got = True
+                await self._hand_on(batch)
+        for reader in self.readers.values():
+            m.FILE_LAG_BYTES.labels(self.cfg.name, reader.path).set(reader.lag)
+        return got
+
+    async def flush_idle(self, force: bool) -> None:
+        for reader in list(self.readers.values()):
+            while (batch := reader.flush_idle(time.time_ns(), force=force)) is not None:
+                await self._hand_on(batch)
+
+    async def _hand_on(self, batch: LineBatch) -> None:
+        self.inflight.take(batch.nbytes)
+        await self.emit(batch)
+
+    def reap(self) -> None:
+        """Close files rotated away once read to EOF and quiet for rotate_wait."""
+        now = time.monotonic()
+        for ident, reader in list(self.readers.items()):
+            if not reader.rotated or reader.eof_since is None:
+                continue
+            if now - reader.eof_since < self.cfg.rotate_wait:
+                continue
+            if reader.buf:
+                continue  # a partial line still waits for flush_idle
+            reader.close()
+            del self.readers[ident]
+            self.tracker.retire(reader.file_key)
+            with contextlib.suppress(KeyError):
+                m.FILE_LAG_BYTES.remove(self.cfg.name, reader.path)
+            log.info("released rotated file", extra={"source": self.cfg.name,
+                                                      "path": reader.path})
+
+    def live_keys(self) -> set[str]:
+        return {ident.key for ident in self.readers}
+
+    def close_all(self) -> None:
+        for reader in self.readers.values():
+            reader.close()
+        m.FILES_OPEN.labels(self.cfg.name).set(0)

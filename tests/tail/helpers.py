@@ -1,0 +1,63 @@
+"""A file source driven without a network: batches are collected and acked by the test."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from collector.flow import InFlight, LineBatch
+from collector.tail.checkpoint import AckTracker, CheckpointStore
+from collector.tail.config import SourceConfig
+from collector.tail.source import FileSource
+
+
+class Harness:
+    def __init__(self, tmp: Path, pattern: str = "*.log", **source: object) -> None:
+        self.logs = tmp / "logs"
+        self.logs.mkdir(exist_ok=True)
+        self.state = tmp / "state"
+        opts: dict[str, object] = {"poll_interval": 0.01, "rotate_wait": 0.05}
+        opts.update(source)
+        self.cfg = SourceConfig(name="t", paths=[str(self.logs / pattern)], **opts)  # type: ignore[arg-type]
+        self.batches: list[LineBatch] = []
+        self.tickets: list[object] = []
+        self.auto_ack = True
+        self.new_process()
+
+    def new_process(self) -> None:
+        """A fresh collector over the same files and checkpoint dir (a restart)."""
+        self.store = CheckpointStore(str(self.state))
+        self.store.load()
+        self.tracker = AckTracker()
+        self.inflight = InFlight(1 << 30)
+        self.source = FileSource(self.cfg, self.store, self.tracker, self.inflight, self._emit)
+
+    async def _emit(self, batch: LineBatch) -> None:
+        ticket = self.tracker.issue(batch.file_key, batch.end_offset, batch.nbytes,
+                                    batch.read_time_ns)
+        self.batches.append(batch)
+        if self.auto_ack:
+            self.tracker.acked(ticket)
+            self.inflight.release(batch.nbytes)
+        else:
+            self.tickets.append(ticket)
+
+    def lines(self) -> list[bytes]:
+        return [line for b in self.batches for line in b.lines]
+
+    async def step(self, rounds: int = 3) -> None:
+        for _ in range(rounds):
+            self.source.scan()
+            while await self.source.read_round():
+                pass
+            await self.source.flush_idle(force=False)
+            self.source.reap()
+
+    async def stop(self) -> None:
+        await self.source.drain()
+        self.source.close_all()
+        self.store.save()
+
+    @staticmethod
+    async def settle() -> None:
+        await asyncio.sleep(0)

@@ -1,0 +1,56 @@
+from pathlib import Path
+
+from collector.tail.checkpoint import AckTracker, CheckpointStore
+from collector.tail.fingerprint import Fingerprint
+
+
+def test_watermark_moves_only_over_contiguous_acks() -> None:
+    tracker = AckTracker()
+    commits: list[int] = []
+    tracker.register("f#0", commits.append)
+    t1, t2, t3 = (tracker.issue("f#0", off, 10, 0) for off in (10, 20, 30))
+    tracker.acked(t2)
+    assert commits == []
+    tracker.acked(t1)
+    assert commits == [20]
+    tracker.acked(t3)
+    assert commits == [20, 30]
+    assert tracker.pending("f#0") == 0
+
+
+def test_retired_file_is_forgotten_after_last_ack() -> None:
+    tracker = AckTracker()
+    tracker.register("f#0", lambda _: None)
+    t = tracker.issue("f#0", 5, 5, 1)
+    tracker.retire("f#0")
+    assert tracker.oldest_unacked_ns() == 1
+    tracker.acked(t)
+    assert tracker.oldest_unacked_ns() is None
+
+
+def test_store_round_trip_and_atomic_file(tmp_path: Path) -> None:
+    store = CheckpointStore(str(tmp_path))
+    store.update("1:2", 42, Fingerprint(10, "abc"), "/x.log")
+    store.save()
+    assert not (tmp_path / "checkpoints.json.tmp").exists()
+    again = CheckpointStore(str(tmp_path))
+    again.load()
+    assert again.existed
+    assert again.entries["1:2"].offset == 42
+
+
+def test_corrupt_checkpoint_starts_empty(tmp_path: Path) -> None:
+    (tmp_path / "checkpoints.json").write_bytes(b"{not json")
+    store = CheckpointStore(str(tmp_path))
+    store.load()
+    assert store.entries == {}
+
+
+def test_expire_forgets_only_old_entries_of_gone_files(tmp_path: Path) -> None:
+    store = CheckpointStore(str(tmp_path))
+    store.update("gone", 1, Fingerprint(0, ""), "/a")
+    store.update("live", 1, Fingerprint(0, ""), "/b")
+    store.entries["gone"].updated -= 100
+    store.entries["live"].updated -= 100
+    store.expire(10, live_keys={"live"})
+    assert set(store.entries) == {"live"}

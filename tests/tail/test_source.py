@@ -1,0 +1,129 @@
+import os
+import shutil
+import time
+from pathlib import Path
+
+from collector.flow import FLAG_PARTIAL, FLAG_TRUNCATED
+from tests.tail.helpers import Harness
+
+
+def write(path: Path, *lines: str, newline: bool = True) -> None:
+    with path.open("ab") as f:
+        f.write("\n".join(lines).encode() + (b"\n" if newline else b""))
+
+
+async def test_reads_from_head_and_resumes_after_restart(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    log = h.logs / "app.log"
+    write(log, "a", "b")
+    await h.step()
+    await h.stop()
+    assert h.lines() == [b"a", b"b"]
+    write(log, "c")
+    h.batches.clear()
+    h.new_process()
+    await h.step()
+    await h.stop()
+    assert h.lines() == [b"c"]
+
+
+async def test_unacked_lines_are_read_again_after_restart(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    h.auto_ack = False
+    write(h.logs / "app.log", "a", "b")
+    await h.step()
+    await h.stop()
+    h.batches.clear()
+    h.auto_ack = True
+    h.new_process()
+    await h.step()
+    assert h.lines() == [b"a", b"b"]
+
+
+async def test_rename_rotation_drains_old_file_and_reads_new(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    log = h.logs / "app.log"
+    write(log, "1", "2")
+    await h.step()
+    write(log, "3")
+    os.rename(log, h.logs / "app.log.1")  # out of the glob
+    write(log, "4")
+    await h.step()
+    assert sorted(h.lines()) == [b"1", b"2", b"3", b"4"]
+    time.sleep(0.06)
+    await h.step()
+    assert len(h.source.readers) == 1  # the rotated file was released after rotate_wait
+
+
+async def test_copytruncate_with_copy_in_glob_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    h = Harness(tmp_path, pattern="app.log*")
+    log = h.logs / "app.log"
+    write(log, *[f"line-{i:03d}-" + "x" * 40 for i in range(10)])
+    await h.step()
+    write(log, "written-just-before-rotation")
+    shutil.copyfile(log, h.logs / "app.log.1")
+    with log.open("r+b") as f:
+        f.truncate(0)
+    write(log, "after")
+    await h.step()
+    lines = h.lines()
+    assert lines.count(b"written-just-before-rotation") == 1
+    assert lines.count(b"after") == 1
+    assert len(lines) == 12
+
+
+async def test_inode_reuse_with_other_content_reads_from_head(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    log = h.logs / "app.log"
+    write(log, "old content " * 5)
+    await h.step()
+    await h.stop()
+    # Same inode, new content, larger than the old offset: only the fingerprint tells.
+    with log.open("r+b") as f:
+        f.truncate(0)
+        f.write(b"NEW first line that differs\n" * 3)
+    h.batches.clear()
+    h.new_process()
+    await h.step()
+    assert h.lines() == [b"NEW first line that differs"] * 3
+
+
+async def test_long_line_is_truncated_flagged_and_tailing_goes_on(tmp_path: Path) -> None:
+    h = Harness(tmp_path, max_line_bytes=64, read_chunk_bytes=32)
+    log = h.logs / "app.log"
+    write(log, "y" * 500, "next")
+    await h.step(rounds=5)
+    lines = h.lines()
+    flags = [f for b in h.batches for f in (b.flags or [0] * len(b.lines))]
+    assert lines == [b"y" * 64, b"next"]
+    assert flags[0] & FLAG_TRUNCATED
+    assert not flags[1]
+
+
+async def test_partial_line_waits_then_ships_flagged_at_shutdown(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    write(h.logs / "app.log", "done", "half", newline=False)
+    await h.step()
+    assert h.lines() == [b"done"]
+    await h.stop()
+    assert h.lines() == [b"done", b"half"]
+    assert h.batches[-1].flags == [FLAG_PARTIAL]
+
+
+async def test_read_from_tail_skips_existing_content_on_first_start(tmp_path: Path) -> None:
+    h = Harness(tmp_path, read_from="tail")
+    log = h.logs / "app.log"
+    write(log, "old")
+    h.new_process()
+    await h.step()
+    write(log, "new")
+    await h.step()
+    assert h.lines() == [b"new"]
+
+
+async def test_binary_garbage_does_not_stop_the_tailer(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    log = h.logs / "app.log"
+    log.write_bytes(os.urandom(4096).replace(b"\n", b"") + b"\n\xff\xfe\x00bad\nok\n")
+    await h.step()
+    assert h.lines()[-1] == b"ok"
