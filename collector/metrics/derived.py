@@ -228,7 +228,7 @@ class _Plan:
         out = list(key)
         for i, v in enumerate(key):
             use = self.in_use[i]
-            if v not in use and len(use) >= self.cap:
+            if v not in use and len(use) - (OVERFLOW in use) >= self.cap:
                 out[i] = OVERFLOW
                 overflowed[i] += 1
         return tuple(out)
@@ -310,10 +310,10 @@ class DerivedMetrics:
             return
         now, wall = self._clock(), time.time()
         with self._lock:
+            if now >= self._next_expire:  # first, so idle series free their slots for this batch
+                self._expire_locked(now)
             for plan in plans:
                 plan.observe(records, now, wall)
-            if now >= self._next_expire:
-                self._expire_locked(now)
 
     def expire(self, now: float | None = None) -> None:
         """Drop series idle for their `expire_after`; `now` is on the `clock` (monotonic)."""
