@@ -1,0 +1,181 @@
+"""One Forward connection: TCP (or TLS) to one address, the handshake, reading replies.
+
+Everything that can go wrong while opening a connection becomes a `ConnectFailure` with a
+fixed `reason` (connect, tls, auth) for the metrics and a message that names the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from typing import Any
+
+import msgpack  # type: ignore[import-untyped]
+import msgspec
+
+from collector.ship.config import TLSConfig
+from collector.ship.handshake import (
+    Credentials,
+    HandshakeError,
+    build_ping,
+    check_pong,
+    parse_helo,
+)
+
+_READ_SIZE = 64 * 1024
+_KEEPALIVE_PROBES = 3
+_encoder = msgspec.msgpack.Encoder()
+
+
+class ConnectFailure(Exception):
+    """Opening or keeping a connection failed; `reason` is a metric label value."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def make_ssl_context(cfg: TLSConfig) -> ssl.SSLContext | None:
+    """One context for every connection; None when TLS is off."""
+    if not cfg.enabled:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cfg.ca_file)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if not cfg.verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if cfg.cert_file is not None:
+        ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
+    return ctx
+
+
+def _set_keepalive(sock: socket.socket | None, interval: float) -> None:
+    """TCP keepalive finds a peer that vanished without a FIN (a dead node, a cut link)
+    even while we have nothing to send: FluentServer closes on a msgpack-nil heartbeat,
+    so the transport's own probes are the heartbeat that every receiver tolerates."""
+    if sock is None:
+        return
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    secs = max(1, round(interval))
+    for name, value in (
+        ("TCP_KEEPIDLE", secs),
+        ("TCP_KEEPINTVL", secs),
+        ("TCP_KEEPCNT", _KEEPALIVE_PROBES),
+        # Unacked written data also counts: give up after the probes' worth of silence.
+        ("TCP_USER_TIMEOUT", secs * (_KEEPALIVE_PROBES + 1) * 1000),
+    ):
+        opt = getattr(socket, name, None)
+        if opt is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, opt, value)
+
+
+class Connection:
+    """An open, authenticated connection. Writes never block (the number of chunks in
+    flight bounds what can be buffered); replies are read by whoever owns the connection."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self._unpacker = msgpack.Unpacker(raw=False, max_buffer_size=16 * 1024 * 1024)
+        self.closing = False
+
+    async def read_messages(self) -> list[Any]:
+        """The next replies; raises ConnectionError when the peer closed."""
+        data = await self.reader.read(_READ_SIZE)
+        if not data:
+            raise ConnectionError("closed by the peer")
+        self._unpacker.feed(data)
+        try:
+            return list(self._unpacker)
+        except (ValueError, msgpack.UnpackException) as e:
+            raise ConnectionError(f"unreadable reply: {type(e).__name__}") from None
+
+    async def read_one(self, timeout: float) -> Any:
+        """One reply within `timeout` (handshake only: the exchange is strictly turn by turn)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for message in self._unpacker:
+                    return message
+                data = await self.reader.read(_READ_SIZE)
+                if not data:
+                    raise ConnectionError("closed by the peer")
+                self._unpacker.feed(data)
+
+    def write(self, data: bytes) -> None:
+        self.writer.write(data)
+
+    def unbuffered(self) -> None:
+        """Make `flushed` wait for an empty write buffer (require_ack: false counts a chunk
+        as delivered once the kernel has it, not while it sits in our buffer)."""
+        self.writer.transport.set_write_buffer_limits(high=0)
+
+    async def flushed(self) -> None:
+        await self.writer.drain()
+        if self.writer.transport.is_closing():
+            raise ConnectionError("closed before the data was written")
+
+    def abort(self) -> None:
+        self.closing = True
+        self.writer.transport.abort()
+
+
+async def open_connection(
+    server: str,
+    address: str,
+    port: int,
+    *,
+    timeout: float,
+    ssl_ctx: ssl.SSLContext | None,
+    tls_name: str | None,
+    creds: Credentials | None,
+    keepalive_interval: float,
+) -> Connection:
+    """Connect, set keepalive, run the handshake when `creds` is given."""
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(
+                address,
+                port,
+                ssl=ssl_ctx,
+                server_hostname=tls_name if ssl_ctx is not None else None,
+                ssl_handshake_timeout=timeout if ssl_ctx is not None else None,
+                limit=_READ_SIZE * 4,
+            )
+    except ssl.SSLError as e:
+        detail = getattr(e, "verify_message", None) or e.reason or type(e).__name__
+        raise ConnectFailure("tls", f"{server}: TLS handshake failed: {detail}") from None
+    except TimeoutError:
+        raise ConnectFailure("connect", f"{server}: connect timed out after {timeout:g}s") from None
+    except OSError as e:
+        raise ConnectFailure("connect", f"{server}: connect failed: {e.strerror or e}") from None
+    _set_keepalive(writer.get_extra_info("socket"), keepalive_interval)
+    conn = Connection(reader, writer)
+    if creds is None:
+        return conn
+    try:
+        await _handshake(conn, creds, server, timeout)
+    except BaseException:
+        conn.abort()
+        raise
+    return conn
+
+
+async def _handshake(conn: Connection, creds: Credentials, server: str, timeout: float) -> None:
+    try:
+        helo = parse_helo(await conn.read_one(timeout), server)
+        ping, salt = build_ping(helo, creds, server)
+        conn.write(_encoder.encode(ping))
+        check_pong(await conn.read_one(timeout), helo, creds, salt, server)
+    except HandshakeError as e:
+        raise ConnectFailure("auth", str(e)) from None
+    except TimeoutError:
+        raise ConnectFailure(
+            "auth",
+            f"{server}: no handshake reply within {timeout:g}s (does the server use a shared key?)",
+        ) from None
+    except (ConnectionError, OSError) as e:
+        raise ConnectFailure(
+            "auth", f"{server}: connection lost during the handshake: {e}"
+        ) from None
