@@ -1,26 +1,59 @@
-"""Options of the parsers (`sources[].parser`)."""
+"""Options of the parsers (`sources[].parser`) and of pod metadata (`metadata:`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import msgspec
+
+TIME_FORMATS = ("auto", "rfc3339", "epoch", "epoch_ms", "epoch_us", "epoch_ns")
+_OFFSET = re.compile(r"^[+-]\d\d:?\d\d$")
 
 
 class ParserOptions(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Per-source parser options; each format reads the ones it needs.
 
     `time_key`/`time_format` pick the event time from the record (RFC 3339 and epoch
-    seconds/millis by default); without them, or when the value does not parse, the time
-    the line was read is used.
+    seconds/millis/micros/nanos by default, or a strptime pattern containing `%`); without
+    them each format uses its own time field, and when the value is missing or does not
+    parse, the time the line was read is used. `timezone` applies to times written
+    without an offset (Spring Boot 2's default layout, for one).
     """
 
     time_key: str | None = None
-    time_format: Literal["auto", "rfc3339", "epoch", "epoch_ms", "epoch_us", "epoch_ns"] = "auto"
+    time_format: str = "auto"
     keep_time_key: bool = True
+    timezone: str = "UTC"
     regex: str | None = None
     types: dict[str, Literal["int", "float", "bool", "str"]] = {}
     message_key: str = "message"
+
+    def __post_init__(self) -> None:
+        if self.time_format not in TIME_FORMATS and "%" not in self.time_format:
+            raise ValueError(
+                f"time_format: expected one of {', '.join(TIME_FORMATS)} "
+                f"or a strptime pattern such as %d/%b/%Y:%H:%M:%S %z, got {self.time_format!r}"
+            )
+        if not self.message_key:
+            raise ValueError("message_key: must not be empty")
+        if self.regex is not None:
+            try:
+                compiled = re.compile(self.regex)
+            except re.error as e:
+                raise ValueError(f"regex: does not compile: {e}") from None
+            if not compiled.groupindex:
+                raise ValueError("regex: needs at least one named group, such as (?P<level>\\w+)")
+        if self.timezone != "UTC" and not _OFFSET.match(self.timezone):
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"timezone: expected UTC, an offset such as +02:00, or an IANA name "
+                    f"such as Europe/Berlin, got {self.timezone!r}"
+                ) from None
 
 
 class MetadataConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -40,4 +73,11 @@ class MetadataConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     )
     labels_file: str | None = "/etc/podinfo/labels"
     annotations_file: str | None = "/etc/podinfo/annotations"
+    # annotations left out (shell-style patterns): big, and of no use on every record
+    exclude_annotations: list[str] = msgspec.field(
+        default_factory=lambda: [
+            "kubectl.kubernetes.io/last-applied-configuration",
+            "kubernetes.io/config.*",
+        ]
+    )
     file_key: str | None = "file"  # adds the source file path under this key; null = off

@@ -1,0 +1,295 @@
+"""Event time of a record as Unix nanoseconds; 0 means "none found, use the read time".
+
+The aggregator orders and buckets by this time, so a wrong guess is worse than none: a
+value that does not parse strictly gives 0, never an approximation. Times outside what a
+Forward EventTime can carry (1970 to 2106) give 0 as well.
+
+The JSON hot path sees one RFC 3339 UTC form far more than any other
+(`2026-11-26T11:13:44.123456789Z`, what Go, zap, logback's ISO layouts and Python's
+isoformat-with-Z write). `TimeConverter.many` turns a batch of those into nanoseconds in
+one list comprehension, caching the seconds prefix (lines of a batch share it), and falls
+back to the careful per-value parser for the whole batch on anything else.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+from collector.parse.config import ParserOptions
+
+NS = 1_000_000_000
+_MAX_SECONDS = 2**32  # EventTime carries seconds in 4 unsigned bytes
+_CACHE_LIMIT = 4096
+
+# len("YYYY-MM-DDTHH:MM:SS.") + n fraction digits + len("Z") -> factor to nanoseconds
+_ZULU_SCALE = {21 + n: 10 ** (9 - n) for n in range(1, 10)}
+
+_ISO = re.compile(
+    r"\s*(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?"
+    r"\s*(?:([Zz]|UTC|GMT)|([+-])(\d\d):?(\d\d)?)?\s*"
+)
+# Common Log Format as nginx and Apache write $time_local: 10/Oct/2000:13:55:36 -0700
+_CLF = re.compile(
+    r"\s*(\d\d)/([A-Z][a-z]{2})/(\d{4}):(\d\d):(\d\d):(\d\d)(?:\s*([+-])(\d\d)(\d\d))?\s*"
+)
+_MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
+_NUMBER = re.compile(r"\s*(\d+)(?:\.(\d*))?\s*")
+
+# Epoch numbers in `auto` mode: the unit follows from the magnitude.
+_AUTO_UNITS = ((10**11, NS), (10**14, 1_000_000), (10**17, 1_000), (10**20, 1))
+_UNITS = {"epoch": NS, "epoch_ms": 1_000_000, "epoch_us": 1_000, "epoch_ns": 1}
+
+
+def zone(name: str) -> tzinfo:
+    """`UTC`, a fixed offset such as `+02:00`, or an IANA zone name."""
+    if name == "UTC":
+        return UTC
+    m = re.fullmatch(r"([+-])(\d\d):?(\d\d)", name)
+    if m:
+        minutes = int(m.group(2)) * 60 + int(m.group(3))
+        return timezone(timedelta(minutes=-minutes if m.group(1) == "-" else minutes))
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+def _in_range(ns: int) -> int:
+    return ns if 0 < ns < _MAX_SECONDS * NS else 0
+
+
+def _fraction_ns(digits: str | None) -> int:
+    if not digits:
+        return 0
+    return int(digits[:9].ljust(9, "0"))
+
+
+def _float_ns(value: float, unit: int) -> int:
+    if value != value or value in (float("inf"), float("-inf")):
+        return 0
+    whole = int(value)
+    return whole * unit + round((value - whole) * unit)
+
+
+def _auto_unit(magnitude: int) -> int:
+    for limit, unit in _AUTO_UNITS:
+        if magnitude < limit:
+            return unit
+    return 0
+
+
+class TimeConverter:
+    """Turns time values of one configured format into nanoseconds, never raising."""
+
+    def __init__(self, time_format: str = "auto", timezone_name: str = "UTC") -> None:
+        self.format = time_format
+        self._zone = zone(timezone_name)
+        self._zulu: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM:SS." (UTC) -> ns
+        self._seconds: dict[tuple[str, ...], int] = {}  # broken-down second + offset -> ns
+        self._strptime: dict[str, int] = {}
+        self.one: Callable[[Any], int]
+        if time_format in ("auto", "rfc3339"):
+            self.one = self._auto if time_format == "auto" else self._rfc3339
+        elif time_format in _UNITS:
+            unit = _UNITS[time_format]
+            self.one = lambda value: self._epoch(value, unit)
+        else:
+            self.one = self._pattern
+
+    def many(self, values: list[Any]) -> list[int]:
+        """Nanoseconds for each value, 0 where a value gives no time."""
+        if self.format in ("auto", "rfc3339") and values:
+            cache, scale, prefix, one = self._zulu, _ZULU_SCALE, self._zulu_prefix, self.one
+            try:
+                return [
+                    ((cache.get(v[:20]) or prefix(v)) + int(f) * scale[len(v)])
+                    if v[-1] == "Z" and (f := v[20:-1]).isdigit()
+                    else one(v)
+                    for v in values
+                ]
+            except Exception:
+                pass  # some value is not of the fast form: take the careful path
+        return list(map(self.one, values))
+
+    def _zulu_prefix(self, value: str) -> int:
+        """Nanoseconds of the UTC second `value` starts with; raises when it is not one."""
+        head = value[:20]
+        if len(head) != 20 or head[19] != "." or not head[:4].isdigit():
+            raise ValueError("not the fast form")
+        ns = _in_range(calendar.timegm(datetime.fromisoformat(head[:19]).timetuple()) * NS)
+        if not ns:
+            raise ValueError("out of range")
+        if len(self._zulu) >= _CACHE_LIMIT:
+            self._zulu.clear()
+        self._zulu[head] = ns
+        return ns
+
+    def _auto(self, value: Any) -> int:
+        kind = type(value)
+        if kind is str:
+            return self._text(value)
+        if kind is int:
+            return _in_range(value * _auto_unit(abs(value)))
+        if kind is float:
+            return _in_range(_float_ns(value, _auto_unit(int(abs(value)))))
+        return 0
+
+    def _text(self, value: str) -> int:
+        ns = self._rfc3339(value)
+        if ns:
+            return ns
+        m = _NUMBER.fullmatch(value)
+        if m:
+            unit = _auto_unit(int(m.group(1)))
+            return _in_range(int(m.group(1)) * unit + _fraction_ns(m.group(2)) * unit // NS)
+        return self._clf(value)
+
+    def _rfc3339(self, value: Any) -> int:
+        if type(value) is not str:
+            return 0
+        m = _ISO.fullmatch(value)
+        if m is None:
+            return 0
+        year, month, day, hour, minute, second, frac, utc, sign, oh, om = m.groups()
+        key = (year, month, day, hour, minute, second or "0", utc or sign or "", oh or "", om or "")
+        base = self._seconds.get(key)
+        if base is None:
+            offset: int | None = None
+            if utc:
+                offset = 0
+            elif sign:
+                offset = (int(oh) * 60 + int(om or 0)) * 60 * (-1 if sign == "-" else 1)
+            base = self._base(
+                int(year), int(month), int(day), int(hour), int(minute), int(second or 0), offset
+            )
+            if len(self._seconds) >= _CACHE_LIMIT:
+                self._seconds.clear()
+            self._seconds[key] = base
+        return _in_range(base + _fraction_ns(frac)) if base else 0
+
+    def _clf(self, value: str) -> int:
+        m = _CLF.fullmatch(value)
+        if m is None:
+            return 0
+        day, mon, year, hour, minute, second, sign, oh, om = m.groups()
+        month = _MONTHS.get(mon)
+        if month is None:
+            return 0
+        key = (year, mon, day, hour, minute, second, sign or "", oh or "", om or "")
+        base = self._seconds.get(key)
+        if base is None:
+            offset = None
+            if sign:
+                offset = (int(oh) * 60 + int(om)) * 60 * (-1 if sign == "-" else 1)
+            base = self._base(
+                int(year), month, int(day), int(hour), int(minute), int(second), offset
+            )
+            self._seconds[key] = base
+        return base
+
+    def _base(
+        self,
+        year: int,
+        month: int,
+        day: int,
+        hour: int,
+        minute: int,
+        second: int,
+        offset: int | None,
+    ) -> int:
+        """Nanoseconds of a broken-down second; 0 when it is not a real date."""
+        try:
+            leap = second == 60  # 23:59:60 is the same instant as 00:00:00 next day
+            dt = datetime(year, month, day, hour, minute, 59 if leap else second)
+        except ValueError:
+            return 0
+        if offset is None:
+            seconds = int(dt.replace(tzinfo=self._zone).timestamp())
+        else:
+            seconds = calendar.timegm(dt.timetuple()) - offset
+        return _in_range((seconds + leap) * NS)
+
+    def _epoch(self, value: Any, unit: int) -> int:
+        kind = type(value)
+        if kind is int:
+            return _in_range(value * unit)
+        if kind is float:
+            return _in_range(_float_ns(value, unit))
+        if kind is str:
+            m = _NUMBER.fullmatch(value)
+            if m:
+                return _in_range(int(m.group(1)) * unit + _fraction_ns(m.group(2)) * unit // NS)
+        return 0
+
+    def _pattern(self, value: Any) -> int:
+        if type(value) is not str:
+            return 0
+        ns = self._strptime.get(value)
+        if ns is not None:
+            return ns
+        try:
+            dt = datetime.strptime(value, self.format)
+        except ValueError:
+            return 0
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=self._zone)
+        delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
+        ns = _in_range(delta // timedelta(microseconds=1) * 1000)
+        if "%f" not in self.format:  # second precision: worth remembering
+            if len(self._strptime) >= _CACHE_LIMIT:
+                self._strptime.clear()
+            self._strptime[value] = ns
+        return ns
+
+
+class EventTimes:
+    """Finds each record's time field and converts it; one per parser instance.
+
+    `keys` are the format's default time fields, tried in order (the first one present in
+    the batch's first record is used for the batch; other records fall back to the rest).
+    `time_key` in the options replaces them. With `keep_time_key: false` a field whose
+    value gave a time is removed; a value that did not parse is kept, so nothing is lost.
+    """
+
+    def __init__(self, keys: tuple[str, ...], options: ParserOptions) -> None:
+        self.keys = (options.time_key,) if options.time_key else keys
+        self.converter = TimeConverter(options.time_format, options.timezone)
+        self._drop = not options.keep_time_key
+
+    def of(self, records: list[dict[str, Any]]) -> list[int] | None:
+        keys = self.keys
+        if not keys or not records:
+            return None
+        key = keys[0]
+        if len(keys) > 1:
+            first = records[0]
+            key = next((k for k in keys if k in first), key)
+        values = [r.get(key) for r in records]
+        times = self.converter.many(values)
+        if len(keys) > 1 and None in values:
+            self._other_keys(records, values, times)
+        if not any(times):
+            return None
+        if self._drop:
+            for record, t in zip(records, times, strict=True):
+                if t and record.pop(key, None) is None:
+                    for k in keys:
+                        if record.pop(k, None) is not None:
+                            break
+        return times
+
+    def _other_keys(
+        self, records: list[dict[str, Any]], values: list[Any], times: list[int]
+    ) -> None:
+        one = self.converter.one
+        for i, value in enumerate(values):
+            if value is None:
+                record = records[i]
+                for k in self.keys:
+                    other = record.get(k)
+                    if other is not None:
+                        times[i] = one(other)
+                        break

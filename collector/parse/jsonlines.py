@@ -1,0 +1,70 @@
+"""`format: json` — one JSON value per line; the default and the hot path.
+
+Each line is decoded by msgspec in one C call (`map` over the lines: measured faster than
+decoding a joined `[...]` array, and it cannot merge two broken lines into one valid
+value). Only when some line of the batch fails does the batch go line by line, so the
+cost of broken lines is paid by the batches that have them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from collector.parse.config import ParserOptions
+from collector.parse.eventtime import EventTimes
+from collector.parse.fields import apply_types
+from collector.parse.result import ParseResult, text_of, unparsed
+
+# The time fields of common JSON loggers: zap/logrus/slog/Python (`time`, `ts`),
+# logstash/ECS (`@timestamp`), Bunyan/pino-ish (`timestamp`).
+JSON_TIME_KEYS = ("time", "@timestamp", "timestamp", "ts")
+
+_OBJECT = msgspec.json.Decoder(dict[str, Any])
+_ANY = msgspec.json.Decoder()
+
+
+def decode_objects(
+    lines: list[bytes], message_key: str, errors: dict[str, int]
+) -> list[dict[str, Any]]:
+    """One record per line: the JSON object, a wrapped non-object value, or an error record."""
+    try:
+        return list(map(_OBJECT.decode, lines))
+    except Exception:  # any failure sends the batch down the careful path
+        return [decode_one(line, message_key, errors) for line in lines]
+
+
+def decode_one(line: bytes, message_key: str, errors: dict[str, int]) -> dict[str, Any]:
+    """Decode one line, never raising.
+
+    Invalid UTF-8 inside an otherwise valid JSON line is replaced with U+FFFD and the line
+    parses. Numbers outside what msgpack can carry (1e400) and lone surrogates fail, and
+    the line is shipped as text.
+    """
+    try:
+        value = _ANY.decode(line)
+    except UnicodeDecodeError:
+        try:
+            value = _ANY.decode(text_of(line).encode())
+        except Exception:
+            return unparsed(text_of(line), "invalid_json", message_key, errors)
+    except Exception:
+        return unparsed(text_of(line), "invalid_json", message_key, errors)
+    if type(value) is dict:
+        return value
+    return {message_key: value}
+
+
+class JsonParser:
+    def __init__(self, options: ParserOptions) -> None:
+        self._message_key = options.message_key
+        self._types = options.types
+        self._times = EventTimes(JSON_TIME_KEYS, options)
+
+    def parse(self, lines: list[bytes]) -> ParseResult:
+        errors: dict[str, int] = {}
+        records = decode_objects(lines, self._message_key, errors)
+        if self._types:
+            apply_types(records, self._types)
+        return ParseResult(records, self._times.of(records), errors)
