@@ -70,6 +70,10 @@ def parse_textfile(text: str, reserved: Callable[[str], bool]) -> list[Metric]:
     """The families of one file, or TextfileError saying why it must be skipped."""
     if text and not text.endswith("\n"):
         raise TextfileError("parse", "does not end in a newline (written in place?)")
+    typed = [ln.split()[2:3] for ln in text.splitlines() if ln.startswith("# TYPE ")]
+    if len(typed) != len({tuple(t) for t in typed}):
+        # prometheus_client lets the last TYPE win and renames samples; Prometheus refuses.
+        raise TextfileError("conflict", "a metric has two TYPE lines")
     try:
         parsed = list(parse_text(text))
     except (ValueError, IndexError, KeyError) as e:

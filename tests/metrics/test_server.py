@@ -1,0 +1,182 @@
+"""The HTTP endpoints, scraped over a real socket; promtool checks the exposition."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+from collector.metrics.config import DerivedMetric, MetricsConfig, TextfileConfig
+from collector.metrics.derived import DerivedMetrics
+from collector.metrics.health import Health
+from collector.metrics.pipeline import (
+    CHUNKS_FAILED,
+    DELIVERY_LATENCY,
+    LINES_READ,
+    REDACTIONS,
+    REGISTRY,
+    SERVER_UP,
+)
+from collector.metrics.server import MetricsServer, split_listen
+from collector.metrics.textfile import TextfileCollector
+from tests.metrics.conftest import OPENMETRICS, example_config, get
+
+Serve = Callable[..., MetricsServer]
+PROMTOOL = shutil.which("promtool")
+needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed")
+
+LATENCY = DerivedMetric(
+    name="auth_seconds",
+    type="histogram",
+    field="latency_ms",
+    scale=0.001,
+    exemplar_field="trace_id",
+    labels={"method": "payment.method"},
+)
+
+
+@pytest.fixture
+def full_registry(tmp_path: Path) -> Iterator[CollectorRegistry]:
+    """The collector's real registry with the example's derived metrics and a textfile."""
+    (tmp_path / "svc.prom").write_text(
+        "# HELP svc_queue_jobs Jobs waiting.\n# TYPE svc_queue_jobs gauge\nsvc_queue_jobs 4\n"
+    )
+    derived = DerivedMetrics(example_config().derived, REGISTRY)
+    textfile = TextfileCollector(TextfileConfig(paths=[str(tmp_path / "*.prom")]), REGISTRY)
+    from collector.simulator import PaymentLogs
+
+    gen = PaymentLogs(seed=3)
+    derived.observe("payments", [gen.record() for _ in range(500)])
+    LINES_READ.labels("payments").inc(500)
+    REDACTIONS.labels("pan").inc(5)
+    CHUNKS_FAILED.labels("127.0.0.1:24224", "connect").inc()
+    SERVER_UP.labels("127.0.0.1:24224").set(1)
+    DELIVERY_LATENCY.observe(0.02)
+    yield REGISTRY
+    derived.close()
+    textfile.close()
+
+
+def promtool_check(text: str) -> subprocess.CompletedProcess[str]:
+    assert PROMTOOL is not None
+    return subprocess.run(
+        [PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True, timeout=30
+    )
+
+
+@needs_promtool
+def test_promtool_accepts_the_collectors_metrics(
+    serve: Serve, full_registry: CollectorRegistry
+) -> None:
+    server = serve(full_registry)
+    scrape = get(server.port, "/metrics")
+    assert scrape.status == 200 and scrape.content_type.startswith("text/plain")
+    for name in (
+        "collector_lines_read_total",
+        "payments_total",
+        "svc_queue_jobs",
+        "payment_authorisation_duration_seconds_bucket",
+        "process_cpu_seconds_total",
+    ):
+        assert f"\n{name}" in scrape.body, name
+    result = promtool_check(scrape.body)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_openmetrics_scrape_carries_trace_id_exemplar(
+    serve: Serve, registry: CollectorRegistry
+) -> None:
+    d = DerivedMetrics([LATENCY], registry)
+    d.observe(
+        "app",
+        [
+            {
+                "latency_ms": 420,
+                "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                "payment": {"method": "card"},
+            }
+        ],
+    )
+    server = serve(registry)
+    scrape = get(server.port, "/metrics", accept=OPENMETRICS)
+    assert scrape.content_type.startswith("application/openmetrics-text")
+    assert scrape.body.endswith("# EOF\n")
+    line = next(
+        ln for ln in scrape.body.splitlines() if ln.startswith('auth_seconds_bucket{le="0.5"')
+    )
+    assert '# {trace_id="4bf92f3577b34da6a3ce929d0e0e4736"} 0.42' in line
+    families = {f.name: f for f in text_string_to_metric_families(scrape.body)}
+    assert families["auth_seconds"].type == "histogram"
+    # The classic text format has no exemplars and stays valid for old scrapers.
+    assert "trace_id" not in get(server.port, "/metrics").body
+
+
+def test_openmetrics_exposition_parses_strictly(
+    serve: Serve, full_registry: CollectorRegistry
+) -> None:
+    """promtool only lints the classic format; the strict OpenMetrics parser checks this one
+    (and the end-to-end test has Prometheus itself scrape it)."""
+    server = serve(full_registry)
+    scrape = get(server.port, "/metrics", accept=OPENMETRICS)
+    names = {f.name for f in text_string_to_metric_families(scrape.body)}
+    assert {"payments", "payment_authorisation_duration_seconds", "svc_queue_jobs"} <= names
+
+
+def test_readyz_flips_with_health_over_http(serve: Serve, registry: CollectorRegistry) -> None:
+    now = [0.0]
+    health = Health(ready_window=10.0, clock=lambda: now[0])
+    server = serve(registry, health)
+    assert get(server.port, "/readyz").status == 503
+    health.config_loaded = health.sources_open = True
+    assert get(server.port, "/readyz").status == 200
+    health.set_pending(2)
+    now[0] += 11
+    down = get(server.port, "/readyz")
+    assert down.status == 503 and "pending" in down.body
+    health.delivered()
+    assert get(server.port, "/readyz").status == 200
+
+
+def test_healthz_reports_a_stalled_loop(serve: Serve, registry: CollectorRegistry) -> None:
+    now = [0.0]
+    health = Health(ready_window=10.0, live_window=5.0, clock=lambda: now[0])
+    server = serve(registry, health)
+    assert get(server.port, "/healthz").status == 200
+    now[0] += 6
+    assert get(server.port, "/healthz").status == 503
+    health.beat()
+    assert get(server.port, "/healthz").status == 200
+
+
+def test_unknown_path_is_404_and_post_is_refused(serve: Serve, registry: CollectorRegistry) -> None:
+    server = serve(registry)
+    assert get(server.port, "/nope").status == 404
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(f"http://127.0.0.1:{server.port}/metrics", data=b"x")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=5)
+    assert e.value.code == 405
+
+
+def test_stop_frees_the_port(registry: CollectorRegistry) -> None:
+    server = MetricsServer(MetricsConfig(listen="127.0.0.1:0"), Health(60.0), registry)
+    server.start()
+    port = server.port
+    server.stop()
+    again = MetricsServer(MetricsConfig(listen=f"127.0.0.1:{port}"), Health(60.0), registry)
+    again.start()
+    assert again.port == port
+    again.stop()
+
+
+def test_listen_forms() -> None:
+    assert split_listen("0.0.0.0:2020") == ("0.0.0.0", 2020)
+    assert split_listen("[::1]:9") == ("::1", 9)
+    assert split_listen(":2020") == ("0.0.0.0", 2020)
