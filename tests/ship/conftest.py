@@ -1,0 +1,15 @@
+"""Fixtures of the ship tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.support.receiver import FluentReceiver
+
+
+@pytest.fixture
+def receiver(fluent_server: Callable[..., FluentReceiver]) -> FluentReceiver:
+    """One plain FluentServer (no TLS, no shared key) on a free loopback port."""
+    return fluent_server()

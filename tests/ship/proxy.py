@@ -1,0 +1,82 @@
+"""A fault-injecting TCP proxy between the client and the real FluentServer.
+
+FluentServer acks every chunk it parses, so "the receiver got the data but the ack never
+came back" and "the link died mid-stream" need something in the middle: this proxy runs
+in the test's event loop and can swallow the server's replies or cut every connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+class FaultProxy:
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        self.target = (target_host, target_port)
+        self.hold_replies = False  # True: server→client bytes are dropped (acks withheld)
+        self.connections = 0
+        self.replies_dropped = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> FaultProxy:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        return self
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    def cut(self) -> None:
+        """Reset every open connection (both sides)."""
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        self.cut()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def _accept(self, c_reader: asyncio.StreamReader, c_writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            s_reader, s_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            c_writer.transport.abort()
+            return
+        self._writers.update((c_writer, s_writer))
+        up = asyncio.create_task(self._pipe(c_reader, s_writer, replies=False))
+        down = asyncio.create_task(self._pipe(s_reader, c_writer, replies=True))
+        self._tasks.update((up, down))
+        try:
+            await asyncio.wait((up, down), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for writer in (c_writer, s_writer):
+                writer.transport.abort()
+                self._writers.discard(writer)
+            for task in (up, down):
+                task.cancel()
+                self._tasks.discard(task)
+
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, replies: bool
+    ) -> None:
+        with contextlib.suppress(OSError, asyncio.CancelledError):
+            while data := await reader.read(65536):
+                if replies and self.hold_replies:
+                    self.replies_dropped += len(data)
+                    continue
+                writer.write(data)
+                await writer.drain()

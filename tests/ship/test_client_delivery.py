@@ -1,0 +1,229 @@
+"""The client against the real FluentServer: modes, acks, outages, failover."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from tests.ship.helpers import (
+    BASE_NS,
+    expected_keys,
+    forward_config,
+    make_chunk,
+    metric,
+    payment_record,
+    record_counts,
+    running,
+    wait_entries,
+)
+from tests.ship.proxy import FaultProxy
+from tests.support.receiver import FluentReceiver
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("compress", ["none", "gzip"])
+async def test_each_mode_is_decoded_with_nanoseconds_intact(
+    receiver: FluentReceiver, compress: str
+) -> None:
+    cfg = forward_config([receiver.port], compress=compress)
+    chunks = [make_chunk(i, size=30) for i in range(5)]
+    async with running(cfg) as r:
+        await r.send_all(chunks)
+        assert await r.client.drain(20)
+    entries = await wait_entries(receiver, 150)
+
+    assert len(entries) == 150
+    assert sorted(r.acked_indexes()) == list(range(5)), "every chunk acked exactly once"
+    assert record_counts(entries) == {k: 1 for k in expected_keys(5, 30)}
+    for e in entries:
+        rec = e["record"]
+        want_ns = BASE_NS + rec["chunk"] * 1000 + rec["seq"]
+        assert e["tag"] == "app.payments"
+        assert e["time"] == [want_ns // 1_000_000_000, want_ns % 1_000_000_000]
+        assert rec == payment_record(rec["chunk"], rec["seq"])
+
+
+async def test_receiver_started_late_gets_everything(
+    fluent_server: Callable[..., FluentReceiver],
+) -> None:
+    receiver = fluent_server()
+    port = receiver.port
+    receiver.kill()  # keep the port, nobody listening
+    cfg = forward_config([port])
+    async with running(cfg) as r:
+        sending = asyncio.create_task(r.send_all(make_chunk(i) for i in range(6)))
+        await asyncio.sleep(0.8)
+        failures_while_down = metric(
+            "collector_forward_chunk_failures_total", server=f"127.0.0.1:{port}", reason="connect"
+        )
+        assert r.acked == [], "nothing can be acked while the receiver is down"
+        assert r.client.pending <= cfg.max_chunks_in_flight
+        await asyncio.to_thread(receiver.start)
+        await sending
+        assert await r.client.drain(20)
+    entries = await wait_entries(receiver, 120)
+    assert failures_while_down >= 2, "connect failures are counted and retried"
+    assert sorted(r.acked_indexes()) == list(range(6))
+    assert record_counts(entries) == {k: 1 for k in expected_keys(6, 20)}
+
+
+async def test_receiver_killed_mid_stream_duplicates_only_unacked(
+    receiver: FluentReceiver,
+) -> None:
+    cfg = forward_config([receiver.port], max_chunks_in_flight=3)
+    total = 30
+    async with running(cfg) as r:
+
+        async def stream() -> None:
+            for i in range(total):
+                await r.client.send(make_chunk(i))
+                await asyncio.sleep(0.01)
+
+        sending = asyncio.create_task(stream())
+        while len(r.acked) < 8:
+            await asyncio.sleep(0.005)
+        receiver.kill()
+        acked_before_kill = set(r.acked_indexes())
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(receiver.start)
+        await sending
+        assert await r.client.drain(20)
+    entries = await wait_entries(receiver, total * 20)
+    counts = record_counts(entries)
+    assert set(counts) == expected_keys(total, 20), "every record arrived"
+    duplicated_chunks = {chunk for (chunk, _), n in counts.items() if n > 1}
+    assert not duplicated_chunks & acked_before_kill, "a chunk acked before the kill came again"
+    assert sorted(r.acked_indexes()) == list(range(total)), "each chunk acked exactly once"
+
+
+async def test_acks_withheld_nothing_acked_bounded_then_resent(receiver: FluentReceiver) -> None:
+    proxy = await FaultProxy(receiver.port).start()
+    proxy.hold_replies = True
+    cfg = forward_config([proxy.port], ack_timeout=0.5, max_chunks_in_flight=3)
+    server = f"127.0.0.1:{proxy.port}"
+    try:
+        async with running(cfg) as r:
+            sending = asyncio.create_task(r.send_all(make_chunk(i) for i in range(10)))
+            await asyncio.sleep(2.0)
+            assert r.acked == [], "no ack came back, so nothing may be acked"
+            assert r.client.pending <= 3, "in-flight chunks are bounded"
+            assert not sending.done(), "send() waits while the in-flight bound is reached"
+            assert metric("collector_forward_chunks_retried_total", server=server) >= 3
+            assert (
+                metric("collector_forward_chunk_failures_total", server=server, reason="timeout")
+                >= 3
+            )
+            proxy.hold_replies = False
+            await sending
+            assert await r.client.drain(20)
+    finally:
+        await proxy.close()
+    entries = await wait_entries(receiver, 200)
+    assert set(record_counts(entries)) == expected_keys(10, 20)
+    assert sorted(r.acked_indexes()) == list(range(10)), "each chunk acked exactly once"
+
+
+async def test_link_cut_mid_stream_resends(receiver: FluentReceiver) -> None:
+    proxy = await FaultProxy(receiver.port).start()
+    cfg = forward_config([proxy.port], max_chunks_in_flight=4)
+    try:
+        async with running(cfg) as r:
+
+            async def stream() -> None:
+                for i in range(20):
+                    await r.client.send(make_chunk(i))
+                    if i % 5 == 4:
+                        proxy.cut()
+                    await asyncio.sleep(0.01)
+
+            await stream()
+            assert await r.client.drain(20)
+    finally:
+        await proxy.close()
+    entries = await wait_entries(receiver, 400)
+    assert set(record_counts(entries)) == expected_keys(20, 20)
+    assert sorted(r.acked_indexes()) == list(range(20))
+    assert proxy.connections >= 2, "the client reconnected after the cuts"
+
+
+async def test_two_receivers_one_killed_traffic_moves(
+    fluent_server: Callable[..., FluentReceiver],
+) -> None:
+    a, b = fluent_server(), fluent_server()
+    cfg = forward_config([a.port, b.port], max_chunks_in_flight=4)
+    total = 30
+    async with running(cfg) as r:
+        for i in range(10):
+            await r.client.send(make_chunk(i))
+        assert await r.client.drain(20)
+        assert a.entries() and b.entries(), "both receivers share the load"
+        a.kill()
+        b_before = len(b.entries())
+        for i in range(10, total):
+            await r.client.send(make_chunk(i))
+        assert await r.client.drain(20)
+    got_b = await wait_entries(b, b_before + 200)
+    counts = record_counts(a.entries() + got_b)
+    assert set(counts) == expected_keys(total, 20), "no record lost"
+    assert len(got_b) - b_before >= 200, "the survivor took the traffic after the kill"
+    assert sorted(r.acked_indexes()) == list(range(total))
+
+
+async def test_weights_split_traffic(fluent_server: Callable[..., FluentReceiver]) -> None:
+    a, b = fluent_server(), fluent_server()
+    cfg = forward_config(
+        [],
+        servers=[
+            {"host": "127.0.0.1", "port": a.port, "weight": 3},
+            {"host": "127.0.0.1", "port": b.port, "weight": 1},
+        ],
+    )
+    async with running(cfg) as r:
+        # Wait until both are connected, so the split reflects weights, not connect order.
+        while metric("collector_forward_server_up", server=f"127.0.0.1:{b.port}") < 1 or (
+            metric("collector_forward_server_up", server=f"127.0.0.1:{a.port}") < 1
+        ):
+            await asyncio.sleep(0.01)
+        await r.send_all(make_chunk(i, size=5) for i in range(40))
+        assert await r.client.drain(20)
+    got_a = len(await wait_entries(a, 150))
+    got_b = len(await wait_entries(b, 50))
+    assert (got_a, got_b) == (150, 50)
+
+
+async def test_standby_used_only_when_primary_down(
+    fluent_server: Callable[..., FluentReceiver],
+) -> None:
+    primary, standby = fluent_server(), fluent_server()
+    cfg = forward_config(
+        [],
+        servers=[
+            {"host": "127.0.0.1", "port": primary.port},
+            {"host": "127.0.0.1", "port": standby.port, "standby": True},
+        ],
+    )
+    async with running(cfg) as r:
+        await r.send_all(make_chunk(i) for i in range(5))
+        assert await r.client.drain(20)
+        assert standby.entries() == [], "the standby is idle while the primary is up"
+        primary.kill()
+        await r.send_all(make_chunk(i) for i in range(5, 10))
+        assert await r.client.drain(20)
+    counts = record_counts(primary.entries() + await wait_entries(standby, 100))
+    assert set(counts) == expected_keys(10, 20)
+    assert sorted(r.acked_indexes()) == list(range(10))
+
+
+async def test_without_ack_chunks_count_as_delivered_once_written(
+    receiver: FluentReceiver,
+) -> None:
+    cfg = forward_config([receiver.port], require_ack=False)
+    async with running(cfg) as r:
+        await r.send_all(make_chunk(i) for i in range(5))
+        assert await r.client.drain(20)
+    entries = await wait_entries(receiver, 100)
+    assert record_counts(entries) == {k: 1 for k in expected_keys(5, 20)}
+    assert sorted(r.acked_indexes()) == list(range(5))
