@@ -23,6 +23,7 @@ import logging
 import os
 import random
 import socket
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable
@@ -310,6 +311,8 @@ class ForwardClient:
                             self._on_reply(ep, message)
                 except ConnectFailure as failure:
                     reason, detail = failure.reason, str(failure)
+                except ssl.SSLError as e:
+                    reason, detail = "tls", str(e.reason or e)
                 except (ConnectionError, OSError) as e:
                     reason, detail = ep.fail_reason or "closed", str(e) or type(e).__name__
                 except Exception:

@@ -175,6 +175,9 @@ async def _handshake(conn: Connection, creds: Credentials, server: str, timeout:
             "auth",
             f"{server}: no handshake reply within {timeout:g}s (does the server use a shared key?)",
         ) from None
+    except ssl.SSLError as e:
+        # TLS 1.3 reports a refused client certificate only after the handshake.
+        raise ConnectFailure("tls", f"{server}: TLS refused: {e.reason or e}") from None
     except (ConnectionError, OSError) as e:
         raise ConnectFailure(
             "auth", f"{server}: connection lost during the handshake: {e}"
