@@ -42,9 +42,10 @@ def is_ip_literal(host: str) -> bool:
 def endpoint_name(host: str, address: str, port: int) -> str:
     """The `server` label and log name: `host:port`, or `host/address:port` when the host
     is a name that resolved to `address` (one name may stand for several servers)."""
+    addr = f"[{address}]" if ":" in address else address
     if host == address or is_ip_literal(host):
-        return f"{host}:{port}"
-    return f"{host}/{address}:{port}"
+        return f"{addr}:{port}"
+    return f"{host}/{addr}:{port}"
 
 
 class Endpoint(Generic[P]):
