@@ -19,17 +19,26 @@ class RedactConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     """What is masked and how. The built-in rules are always on; these add to them."""
 
     # keep_first6_last4 is the PCI DSS display rule; hmac gives a stable token per card.
-    pan_policy: Literal["keep_first6_last4", "keep_last4", "mask_all", "hmac"] = (
-        "keep_first6_last4"
-    )
+    pan_policy: Literal["keep_first6_last4", "keep_last4", "mask_all", "hmac"] = "keep_first6_last4"
     hmac_key: str | None = None
     hmac_key_file: str | None = None
+    # Name of an environment variable holding the HMAC secret (read once at startup).
+    hmac_key_env: str | None = None
     extra_sensitive_keys: list[str] = []
     extra_expiry_keys: list[str] = []
     custom_rules: list[CustomRule] = []
+    # Deeper or bigger records are withheld whole (fail closed), never shipped raw.
     max_depth: int = 64
     max_record_bytes: int = 1024 * 1024
+    # Regex engine of the pre-scan: auto takes google-re2 when it is installed.
+    scan_engine: Literal["auto", "re", "re2"] = "auto"
 
     def __post_init__(self) -> None:
-        if self.pan_policy == "hmac" and not (self.hmac_key or self.hmac_key_file):
-            raise ValueError("pan_policy hmac needs hmac_key or hmac_key_file")
+        if self.pan_policy == "hmac" and not (
+            self.hmac_key or self.hmac_key_file or self.hmac_key_env
+        ):
+            raise ValueError("pan_policy hmac needs hmac_key, hmac_key_file or hmac_key_env")
+        if not 1 <= self.max_depth <= 500:
+            raise ValueError("max_depth must be between 1 and 500")
+        if self.max_record_bytes < 1024:
+            raise ValueError("max_record_bytes must be at least 1024")

@@ -1,0 +1,105 @@
+"""What a card number looks like: the brand table and the Luhn check, in one place.
+
+A digit string is a PAN when it passes Luhn, starts with a prefix some brand issues and
+has a length that brand issues. Everything that decides "is this a card" calls `is_pan`
+(the detector, the tests' oracle, the benchmark's generator), so widening the table
+widens every one of them at once.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Brand(NamedTuple):
+    name: str
+    # Inclusive prefix ranges as digit strings of equal length ("2221", "2720").
+    prefixes: tuple[tuple[str, str], ...]
+    lengths: tuple[int, ...]
+
+
+def _r(lo: str, hi: str | None = None) -> tuple[str, str]:
+    return (lo, hi if hi is not None else lo)
+
+
+# Order matters only for the name `brand_of` reports; detection takes any match.
+BRANDS: tuple[Brand, ...] = (
+    Brand("visa", (_r("4"),), (13, 16, 19)),
+    Brand("mastercard", (_r("51", "55"), _r("2221", "2720")), (16,)),
+    Brand("amex", (_r("34"), _r("37")), (15,)),
+    Brand(
+        "discover",
+        (_r("6011"), _r("644", "649"), _r("65"), _r("622126", "622925")),
+        (16, 17, 18, 19),
+    ),
+    Brand("jcb", (_r("3528", "3589"),), (16, 17, 18, 19)),
+    Brand("diners", (_r("300", "305"), _r("3095"), _r("36"), _r("38", "39")), tuple(range(14, 20))),
+    Brand("unionpay", (_r("62"), _r("81")), (16, 17, 18, 19)),
+    Brand("mir", (_r("2200", "2204"),), (16, 17, 18, 19)),
+    Brand("rupay", (_r("60"), _r("65"), _r("82"), _r("508"), _r("353"), _r("356")), (16,)),
+    # Maestro is issued on many 5x/6x ranges, 12 to 19 digits; 12-digit numbers only
+    # count as cards next to a card keyword or under a card-ish key (see `MIN_LENGTH`).
+    Brand("maestro", (_r("50"), _r("56", "69")), tuple(range(12, 20))),
+)
+
+# Digit runs shorter than this are never cards; 12 only with card context.
+MIN_LENGTH = 12
+MIN_LENGTH_NO_CONTEXT = 13
+MAX_LENGTH = 19
+
+# (prefix length, lo, hi, brand) flattened once for the hot check.
+_TABLE: tuple[tuple[int, int, int, Brand], ...] = tuple(
+    (len(lo), int(lo), int(hi), brand) for brand in BRANDS for lo, hi in brand.prefixes
+)
+
+
+# Every digit a card number can start with; the pre-scan only looks at runs starting so.
+FIRST_DIGITS = "".join(
+    sorted(
+        {str(d) for b in BRANDS for lo, hi in b.prefixes for d in range(int(lo[0]), int(hi[0]) + 1)}
+    )
+)
+
+
+def luhn_ok(digits: str) -> bool:
+    """The mod-10 check every issuer's PAN satisfies."""
+    total = 0
+    double = False
+    for ch in reversed(digits):
+        d = ord(ch) - 48
+        if double:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+        double = not double
+    return total % 10 == 0
+
+
+def brand_of(digits: str) -> str | None:
+    """The first brand whose prefix and length fit `digits` (Luhn not checked)."""
+    n = len(digits)
+    for plen, lo, hi, brand in _TABLE:
+        if n in brand.lengths and n >= plen and lo <= int(digits[:plen]) <= hi:
+            return brand.name
+    return None
+
+
+def is_pan(digits: str, card_context: bool = False) -> bool:
+    """True when `digits` (ASCII digits only) is a plausible card number.
+
+    `card_context` admits 12-digit Maestro numbers, which are too short to tell from
+    other ids without a keyword or key name that says "card".
+    """
+    n = len(digits)
+    if n > MAX_LENGTH or n < (MIN_LENGTH if card_context else MIN_LENGTH_NO_CONTEXT):
+        return False
+    return brand_of(digits) is not None and luhn_ok(digits)
+
+
+def luhn_complete(body: str) -> str:
+    """`body` plus the check digit that makes it Luhn-valid (for generators and tests)."""
+    for check in "0123456789":
+        if luhn_ok(body + check):
+            return body + check
+    raise AssertionError("unreachable: one check digit always fits")

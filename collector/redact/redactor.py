@@ -1,0 +1,249 @@
+"""The redactor: the pre-scan that picks lines, and the careful walk of one record.
+
+Every key, string and number of a flagged record is visited. Keys decide first (SAD keys
+lose their value, expiry keys have their digits masked, ISO 8583 field keys get their
+length prefix understood, card-ish keys admit 12-digit Maestro numbers); then every string
+goes through `TextRedactor` and every number long enough to be a card is checked. The walk
+never raises: a record it cannot finish is replaced by a placeholder (fail closed).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from collector.metrics.pipeline import REDACTIONS
+from collector.redact.cards import MAX_LENGTH, MIN_LENGTH, is_pan
+from collector.redact.config import RedactConfig
+from collector.redact.keys import EXPIRY_NAMES, SAD_NAMES, KeyClassifier, KeyKind
+from collector.redact.mask import PanMasker, load_hmac_key
+from collector.redact.scan import (
+    compile_custom_scan,
+    compile_scan,
+    flagged_lines,
+    trigger_source,
+)
+from collector.redact.text import REDACTED, Counts, CustomPattern, TextRedactor, iso_llvar_pan
+
+log = logging.getLogger("collector.redact")
+
+PLACEHOLDER_KEY = "_redaction"
+PLACEHOLDER_REASON_KEY = "_redaction_reason"
+PLACEHOLDER_MESSAGE = "[record withheld: redaction failed closed]"
+TEXT_FAIL_CLOSED = "[REDACTED: redaction failed closed]"
+
+_MIN_CARD_INT = 10 ** (MIN_LENGTH - 1)
+_MAX_CARD_INT = 10**MAX_LENGTH
+_DIGIT = re.compile(r"[0-9]")
+
+
+class _FailClosed(Exception):
+    """Raised inside the walk; `reason` is a fixed word, never record content."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Walk:
+    """Per-record state: counts by rule and the remaining size budget."""
+
+    __slots__ = ("budget", "counts")
+
+    def __init__(self, budget: int) -> None:
+        self.counts: Counts = {}
+        self.budget = budget
+
+    def spend(self, n: int) -> None:
+        self.budget -= n
+        if self.budget < 0:
+            raise _FailClosed("too_big")
+
+    def count(self, rule: str, n: int = 1) -> None:
+        self.counts[rule] = self.counts.get(rule, 0) + n
+
+
+class Redactor:
+    """Finds and masks card data (PAN, SAD, tracks, expiry) per the `redact:` config."""
+
+    def __init__(self, cfg: RedactConfig) -> None:
+        self.cfg = cfg
+        self.mask = PanMasker(cfg.pan_policy, load_hmac_key(cfg))
+        sad_names = [*SAD_NAMES, *cfg.extra_sensitive_keys]
+        expiry_names = [*EXPIRY_NAMES, *cfg.extra_expiry_keys]
+        custom = [CustomPattern(r.name, r.pattern, r.replacement) for r in cfg.custom_rules]
+        source = trigger_source([*sad_names, *expiry_names])
+        custom_src = "".join(f"|(?:{r.pattern})" for r in cfg.custom_rules)
+        trigger = re.compile(f"(?:{source}){custom_src}", re.ASCII | re.MULTILINE)
+        self.text = TextRedactor(self.mask, sad_names, expiry_names, custom, trigger)
+        self.keys = KeyClassifier(sad_names, expiry_names)
+        self._scan, self.scan_engine = compile_scan(source, cfg.scan_engine)
+        self._custom_scan = compile_custom_scan([r.pattern for r in cfg.custom_rules])
+        self._scan_all = bool(cfg.custom_rules) and self._custom_scan is None
+        self._max_depth = cfg.max_depth
+        self._max_bytes = cfg.max_record_bytes
+        self._counters: dict[str, Any] = {}
+
+    # --- the pre-scan --------------------------------------------------------------------
+    def scan(self, lines: list[bytes]) -> list[int]:
+        """Indices of raw lines that may hold card data; every index on any error."""
+        try:
+            if self._scan_all:
+                return list(range(len(lines)))
+            flagged = flagged_lines(self._scan, lines)
+            if self._custom_scan is not None:
+                extra = flagged_lines(self._custom_scan, lines)
+                if extra:
+                    flagged = sorted(set(flagged).union(extra))
+            return flagged
+        except Exception:
+            log.error("redaction pre-scan failed; flagging every line")
+            return list(range(len(lines)))
+
+    def key_is_sensitive(self, key: str) -> bool:
+        """For parsers that invent keys (regex groups): a SAD or expiry key means the scan
+        of raw lines cannot see it, so every line of that source must be walked."""
+        return self.keys.kind(key) in (KeyKind.SAD, KeyKind.EXPIRY)
+
+    # --- the careful walk ------------------------------------------------------------------
+    def redact_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record with card data masked; a placeholder when that cannot be done."""
+        walk = _Walk(self._max_bytes)
+        try:
+            result = self._dict(record, 1, walk, False)
+        except _FailClosed as e:
+            return self._fail_closed(e.reason)
+        except RecursionError:
+            return self._fail_closed("too_deep")
+        except Exception:
+            log.error("redaction walk failed; record withheld")
+            return self._fail_closed("internal_error")
+        self._publish(walk.counts)
+        return result
+
+    def redact_text(self, text: str) -> str:
+        """Free text (a raw line, a parse error, a log message) with card data masked."""
+        counts: Counts = {}
+        try:
+            if len(text) > self._max_bytes:
+                raise _FailClosed("too_big")
+            out = self.text.redact(text, counts)
+        except Exception:
+            self._publish({"fail_closed": 1})
+            return TEXT_FAIL_CLOSED
+        self._publish(counts)
+        return out
+
+    def _fail_closed(self, reason: str) -> dict[str, Any]:
+        self._publish({"fail_closed": 1})
+        return {
+            "message": PLACEHOLDER_MESSAGE,
+            PLACEHOLDER_KEY: "fail_closed",
+            PLACEHOLDER_REASON_KEY: reason,
+        }
+
+    def _publish(self, counts: Counts) -> None:
+        for rule, n in counts.items():
+            counter = self._counters.get(rule)
+            if counter is None:
+                counter = self._counters[rule] = REDACTIONS.labels(rule=rule)
+            counter.inc(n)
+
+    def _dict(self, node: dict[Any, Any], depth: int, walk: _Walk, ctx: bool) -> dict[Any, Any]:
+        if depth > self._max_depth:
+            raise _FailClosed("too_deep")
+        out: dict[Any, Any] = {}
+        kind_of = self.keys.kind
+        for key, value in node.items():
+            kind = KeyKind.NONE
+            if isinstance(key, str):
+                walk.spend(len(key))
+                kind = kind_of(key)
+                new_key = self.text.redact(key, walk.counts)
+                if new_key is not key and new_key != key:
+                    while new_key in out or new_key in node:
+                        new_key += "#"
+                    key = new_key
+            if kind == KeyKind.NONE:
+                out[key] = self._value(value, depth, walk, ctx)
+            elif kind == KeyKind.SAD:
+                out[key] = self._remove(value, depth, walk, "sad_key")
+            elif kind == KeyKind.EXPIRY:
+                out[key] = self._expiry(value, depth, walk)
+            elif kind == KeyKind.ISO_PAN:
+                out[key] = self._iso_pan(value, depth, walk)
+            else:  # CARDISH
+                out[key] = self._value(value, depth, walk, True)
+        return out
+
+    def _value(self, value: Any, depth: int, walk: _Walk, ctx: bool) -> Any:
+        if isinstance(value, str):
+            walk.spend(len(value))
+            return self.text.redact(value, walk.counts, ctx)
+        if isinstance(value, dict):
+            return self._dict(value, depth + 1, walk, ctx)
+        if isinstance(value, list):
+            if depth + 1 > self._max_depth:
+                raise _FailClosed("too_deep")
+            walk.spend(len(value))
+            return [self._value(v, depth + 1, walk, ctx) for v in value]
+        walk.spend(8)
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int):
+            if _MIN_CARD_INT <= abs(value) < _MAX_CARD_INT:
+                digits = str(abs(value))
+                if is_pan(digits, ctx):
+                    walk.count("pan")
+                    return self.mask(digits)
+            return value
+        if isinstance(value, float):
+            if value.is_integer() and _MIN_CARD_INT <= abs(value) < _MAX_CARD_INT:
+                digits = str(int(abs(value)))
+                if is_pan(digits, ctx):
+                    walk.count("pan")
+                    return self.mask(digits)
+            return value
+        # bytes or other parser output: judged as its text form, withheld if it holds a card.
+        text = str(value)
+        if self.text.redact(text, walk.counts, ctx) != text:
+            return REDACTED
+        return value
+
+    def _remove(self, value: Any, depth: int, walk: _Walk, rule: str) -> Any:
+        """Every string and number under a SAD key goes; the shape stays."""
+        if depth > self._max_depth:
+            raise _FailClosed("too_deep")
+        if isinstance(value, dict):
+            return {k: self._remove(v, depth + 1, walk, rule) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._remove(v, depth + 1, walk, rule) for v in value]
+        if isinstance(value, bool) or value is None or value == "":
+            return value
+        walk.count(rule)
+        return REDACTED
+
+    def _expiry(self, value: Any, depth: int, walk: _Walk) -> Any:
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            text = str(value)
+            masked = _DIGIT.sub("*", text)
+            if masked != text:
+                walk.count("expiry")
+                return masked
+            return value
+        return self._value(value, depth, walk, True)
+
+    def _iso_pan(self, value: Any, depth: int, walk: _Walk) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            run = str(value)
+        elif isinstance(value, str):
+            run = value
+        else:
+            return self._value(value, depth, walk, True)
+        if run.isascii() and run.isdigit():
+            off = iso_llvar_pan(run)
+            if off >= 0:
+                walk.count("pan")
+                return run[:off] + self.mask(run[off:])
+        return self._value(value, depth, walk, True)

@@ -1,0 +1,281 @@
+"""The careful pass over one string: every form of card data we know, replaced in place.
+
+Passes run in a fixed order, each on the output of the one before: track data first (it
+holds a PAN, and the whole track must go, not only its PAN), then the payment-message
+dumps (EMV TLV, ISO 8583), then sensitive `key=value` pairs written inside text (query
+strings, form and XML bodies, JSON inside a string), then bare PANs, then the operator's
+custom rules. A string is only worked on when `trigger` matches it; the pre-scan runs the
+same trigger over raw lines, so the two agree by construction on what may need work.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from collector.redact.cards import MAX_LENGTH, is_pan
+from collector.redact.keys import CARD_WORD, names_pattern
+
+# One digit as it may be written: plain, JSON/C escaped (\u0034, \\u0034, \x34), URL-encoded.
+DIGIT = r"(?:[0-9]|\\+u003[0-9]|%3[0-9]|\\+x3[0-9])"
+# One grouping separator: space, dot, dash, plus, and their URL / JSON escapes.
+SEP = r"(?:[ .+\-]|%20|%2[bBdDeE]|\\+u002[0bBdDeE]|\\+x2[0bBdDeE])"
+
+REDACTED = "[REDACTED]"
+FLAGS = re.ASCII | re.MULTILINE
+
+_CANDIDATE = re.compile(f"{DIGIT}(?:{SEP}?{DIGIT}){{11,}}", FLAGS)
+_SEP_RE = re.compile(SEP, FLAGS)
+_TRACK1 = re.compile(r"%?B?([0-9]{12,19})\^[^^\r\n]{0,26}\^[0-9]{4}[^\s\"'&,;<>\\?]*\??", FLAGS)
+_TRACK2 = re.compile(r"([0-9]{12,})([=Dd])([0-9]{7,})[Ff]?\??", FLAGS)
+_EMV_PAN = re.compile(r"5[Aa]([0-9A-Fa-f]{2})([0-9]{12,20})([Ff]?)", FLAGS)
+_ISO_MSG = re.compile(r"(?<![0-9A-Za-z])[0-9]{4}([0-9A-Fa-f]{16})([0-9A-Fa-f]{16})?", FLAGS)
+_ISO_FIELD2 = re.compile(
+    r"(?<![A-Za-z])(?:DE|F|FLD|FIELD|BIT|P)[ _\-.#]?0{0,2}2(?![0-9])[^0-9A-Za-z\n]{0,8}"
+    r"([0-9]{14,21})(?![0-9])",
+    FLAGS | re.IGNORECASE,
+)
+_QUOTE = r"""\\*["']"""
+_KV_TAIL = (
+    rf"[0-9]?(?:{_QUOTE})?[ \t]*"
+    rf"(?:(?:=>|[:=>])[ \t]*(?:{_QUOTE}(?P<qv>[^\"'\\\n]*)|(?P<v>[^\s\"'&,;<>\\)\]}}]+))"
+    r"|(?<=[ \t])(?P<dv>[0-9]{3,19})(?![0-9]))"
+)
+_CONTEXT_CHARS = 32
+
+
+def iso_llvar_pan(run: str) -> int:
+    """Offset of the PAN in an ISO 8583 LLVAR field (`16` + 16 digits), or -1."""
+    if len(run) >= 14 and run[:2].isdigit() and int(run[:2]) == len(run) - 2 and is_pan(run[2:]):
+        return 2
+    return -1
+
+
+def _digits_of(unit_text: str) -> str:
+    if unit_text.isdigit():
+        return unit_text
+    # Every digit unit ends with its digit: 4, \u0034, %34, \x34.
+    return "".join(u[-1] for u in _DIGIT_UNIT.findall(unit_text))
+
+
+_DIGIT_UNIT = re.compile(DIGIT, FLAGS)
+
+
+def _groups(candidate: str) -> list[tuple[int, int, str]]:
+    """(start, end, digits) of each digit group; separators never look like digit units."""
+    out: list[tuple[int, int, str]] = []
+    start = 0
+    for sep in _SEP_RE.finditer(candidate):
+        out.append((start, sep.start(), _digits_of(candidate[start : sep.start()])))
+        start = sep.end()
+    out.append((start, len(candidate), _digits_of(candidate[start:])))
+    return out
+
+
+def _shape_ok(lengths: list[int]) -> bool:
+    """Groupings cards are printed in: 4-4-4-4(-3), 4-4-4-1..4, 4-6-4, 4-6-5."""
+    if all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4:
+        return True
+    return len(lengths) == 3 and lengths[0] == 4 and lengths[1] == 6 and lengths[2] in (4, 5)
+
+
+Counts = dict[str, int]
+Masker = Callable[[str], str]
+
+
+def _count(counts: Counts, rule: str, n: int = 1) -> None:
+    counts[rule] = counts.get(rule, 0) + n
+
+
+class CustomPattern:
+    """An operator's named regex and its replacement, counted as `custom:NAME`."""
+
+    def __init__(self, name: str, pattern: str, replacement: str) -> None:
+        self.rule = f"custom:{name}"
+        self.regex = re.compile(pattern)
+        self.replacement = replacement
+
+
+class TextRedactor:
+    """Redacts card data, SAD and custom matches in one string."""
+
+    def __init__(
+        self,
+        mask: Masker,
+        sad_names: Iterable[str],
+        expiry_names: Iterable[str],
+        custom: list[CustomPattern],
+        trigger: re.Pattern[str],
+    ) -> None:
+        self._mask = mask
+        self._sad_kv = re.compile(f"(?:{names_pattern(sad_names)}){_KV_TAIL}", FLAGS)
+        self._exp_kv = re.compile(f"(?:{names_pattern(expiry_names)}){_KV_TAIL}", FLAGS)
+        self._custom = custom
+        self.trigger = trigger
+
+    def redact(self, text: str, counts: Counts, card_context: bool = False) -> str:
+        if self.trigger.search(text) is None:
+            return text
+        out = text
+        if "^" in out:
+            out = self._tracks1(out, counts)
+        if "=" in out or "D" in out or "d" in out:
+            out = self._tracks2(out, counts)
+        if "5A" in out or "5a" in out:
+            out = self._emv_pan(out, counts)
+        out = self._iso_message(out, counts)
+        out = self._iso_field2(out, counts)
+        out = self._key_values(out, counts)
+        out = self._pans(out, counts, card_context)
+        for rule in self._custom:
+            out, n = rule.regex.subn(rule.replacement, out)
+            if n:
+                _count(counts, rule.rule, n)
+        return out
+
+    # --- track data -------------------------------------------------------------------
+    def _tracks1(self, text: str, counts: Counts) -> str:
+        out, n = _TRACK1.subn(REDACTED, text)
+        if n:
+            _count(counts, "track", n)
+        return out
+
+    def _tracks2(self, text: str, counts: Counts) -> str:
+        pieces: list[str] = []
+        last = 0
+        for m in _TRACK2.finditer(text):
+            run, sep = m.group(1), m.group(2)
+            start = -1
+            if sep == "=" and len(run) <= MAX_LENGTH:
+                start = m.start(1)  # a bare track 2 shape: removed even if not Luhn-valid
+            else:
+                # Inside a dump the PAN ends at the separator; find the card that fits.
+                for k in range(min(MAX_LENGTH, len(run)), 11, -1):
+                    if is_pan(run[-k:], card_context=True):
+                        start = m.end(1) - k
+                        break
+            if start < 0:
+                continue
+            if start > 0 and text[start - 1] == ";":
+                start -= 1
+            pieces.append(text[last:start])
+            pieces.append(REDACTED)
+            last = m.end()
+            _count(counts, "track")
+        if not pieces:
+            return text
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+    # --- payment message dumps ------------------------------------------------------------
+    def _emv_pan(self, text: str, counts: Counts) -> str:
+        spans: list[tuple[int, int, str]] = []
+        for m in _EMV_PAN.finditer(text):
+            nibbles = int(m.group(1), 16) * 2
+            digits = m.group(2)
+            if nibbles <= len(digits) and is_pan(digits[:nibbles], card_context=True):
+                pan = digits[:nibbles]
+            elif nibbles - 1 == len(digits) and m.group(3) and is_pan(digits, card_context=True):
+                pan = digits
+            else:
+                continue
+            spans.append((m.start(2), m.start(2) + len(pan), pan))
+        return self._replace_pans(text, spans, counts)
+
+    def _iso_message(self, text: str, counts: Counts) -> str:
+        spans: list[tuple[int, int, str]] = []
+        for m in _ISO_MSG.finditer(text):
+            first = int(m.group(1)[0], 16)
+            if not first & 0x4:  # field 2 absent
+                continue
+            pos = m.end(2) if (first & 0x8 and m.group(2)) else m.end(1)
+            ll = text[pos : pos + 2]
+            if not ll.isdigit():
+                continue
+            pan = text[pos + 2 : pos + 2 + int(ll)]
+            if pan.isdigit() and is_pan(pan, card_context=True):
+                spans.append((pos + 2, pos + 2 + len(pan), pan))
+        return self._replace_pans(text, spans, counts)
+
+    def _iso_field2(self, text: str, counts: Counts) -> str:
+        spans: list[tuple[int, int, str]] = []
+        for m in _ISO_FIELD2.finditer(text):
+            run = m.group(1)
+            off = iso_llvar_pan(run)
+            if off >= 0:
+                spans.append((m.start(1) + off, m.end(1), run[off:]))
+        return self._replace_pans(text, spans, counts)
+
+    # --- key=value inside text --------------------------------------------------------------
+    def _key_values(self, text: str, counts: Counts) -> str:
+        out = self._sad_kv.sub(lambda m: _replace_value(m, REDACTED, counts, "sad_key"), text)
+        return self._exp_kv.sub(lambda m: _replace_value(m, None, counts, "expiry"), out)
+
+    # --- bare PANs -----------------------------------------------------------------------
+    def _pans(self, text: str, counts: Counts, card_context: bool) -> str:
+        spans: list[tuple[int, int, str]] = []
+        for cand in _CANDIDATE.finditer(text):
+            groups = _groups(cand.group())
+            base = cand.start()
+            context = card_context or bool(
+                CARD_WORD.search(text, max(0, base - _CONTEXT_CHARS), base)
+            )
+            i = 0
+            while i < len(groups):
+                j = self._longest_pan_from(groups, i, context)
+                if j < 0:
+                    i += 1
+                    continue
+                digits = "".join(g[2] for g in groups[i : j + 1])
+                spans.append((base + groups[i][0], base + groups[j][1], digits))
+                i = j + 1
+        return self._replace_pans(text, spans, counts)
+
+    @staticmethod
+    def _longest_pan_from(groups: list[tuple[int, int, str]], i: int, context: bool) -> int:
+        """Index of the last group of the longest card starting at group i, or -1."""
+        lengths: list[int] = []
+        total = 0
+        best = -1
+        for j in range(i, len(groups)):
+            n = len(groups[j][2])
+            total += n
+            if total > MAX_LENGTH:
+                break
+            lengths.append(n)
+            if len(lengths) > 1 and not _shape_ok(lengths):
+                continue
+            digits = "".join(g[2] for g in groups[i : j + 1])
+            if is_pan(digits, card_context=context):
+                best = j
+        return best
+
+    def _replace_pans(self, text: str, spans: list[tuple[int, int, str]], counts: Counts) -> str:
+        if not spans:
+            return text
+        pieces: list[str] = []
+        last = 0
+        for start, end, digits in spans:
+            pieces.append(text[last:start])
+            pieces.append(self._mask(digits))
+            last = end
+        pieces.append(text[last:])
+        _count(counts, "pan", len(spans))
+        return "".join(pieces)
+
+
+def _replace_value(m: re.Match[str], replacement: str | None, counts: Counts, rule: str) -> str:
+    for name in ("qv", "v", "dv"):
+        if m.group(name):
+            start, end = m.span(name)
+            break
+    else:
+        return m.group(0)
+    value = m.group(name)
+    new = replacement if replacement is not None else re.sub(r"[0-9]", "*", value)
+    if new == value:
+        return m.group(0)
+    _count(counts, rule)
+    offset = m.start()
+    whole = m.group(0)
+    return whole[: start - offset] + new + whole[end - offset :]
