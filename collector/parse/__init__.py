@@ -8,6 +8,7 @@ and error counts. No parser raises on any bytes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from collector.parse.config import ParserOptions
 from collector.parse.envoy import EnvoyParser
@@ -18,7 +19,9 @@ from collector.parse.regexp import RegexParser
 from collector.parse.result import PARSE_ERROR_KEY, Parser, ParseResult
 from collector.parse.spring import SpringParser
 from collector.parse.text import TextParser
-from collector.tail.config import SourceConfig
+
+if TYPE_CHECKING:  # tail.config imports parse.config; a runtime import here would cycle
+    from collector.tail.config import SourceConfig
 
 __all__ = ["FORMATS", "PARSE_ERROR_KEY", "ParseResult", "Parser", "make_parser"]
 

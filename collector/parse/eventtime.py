@@ -4,11 +4,15 @@ The aggregator orders and buckets by this time, so a wrong guess is worse than n
 value that does not parse strictly gives 0, never an approximation. Times outside what a
 Forward EventTime can carry (1970 to 2106) give 0 as well.
 
-The JSON hot path sees one RFC 3339 UTC form far more than any other
-(`2026-11-26T11:13:44.123456789Z`, what Go, zap, logback's ISO layouts and Python's
-isoformat-with-Z write). `TimeConverter.many` turns a batch of those into nanoseconds in
-one list comprehension, caching the seconds prefix (lines of a batch share it), and falls
-back to the careful per-value parser for the whole batch on anything else.
+The JSON hot path sees RFC 3339 times (`2026-11-26T11:13:44.123Z`, `...44.123456+00:00`,
+`...44.123456789Z`) far more than anything else, and per-line Python work costs about as
+much as the JSON decode itself. So `TimeConverter.many` reads the layout of the batch's
+first value (how many fraction digits) and cuts every value at fixed positions into
+pieces that are all looked up in dicts: the seconds (`2026-11-26T11:13:44`, shared by the
+lines of a batch, computed on first use), each group of three fraction digits (a
+thousand keys each, built once) and the zone (`Z`, `+00:00`). A lookup that fails -- a
+value of another layout, a non-digit -- sends the whole batch to the careful per-value
+parser, so the fast path never guesses.
 """
 
 from __future__ import annotations
@@ -25,8 +29,12 @@ NS = 1_000_000_000
 _MAX_SECONDS = 2**32  # EventTime carries seconds in 4 unsigned bytes
 _CACHE_LIMIT = 4096
 
-# len("YYYY-MM-DDTHH:MM:SS.") + n fraction digits + len("Z") -> factor to nanoseconds
-_ZULU_SCALE = {21 + n: 10 ** (9 - n) for n in range(1, 10)}
+_SECONDS = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)")
+_ZONE = re.compile(r"([Zz])|([+-])(\d\d):?(\d\d)?|")
+# ".123" / ",123" -> ns, "456" -> ns, "789" -> ns: fraction digits by groups of three.
+_MILLIS = {f"{sep}{i:03d}": i * 1_000_000 for i in range(1000) for sep in ".,"}
+_MICROS = {f"{i:03d}": i * 1_000 for i in range(1000)}
+_NANOS = {f"{i:03d}": i for i in range(1000)}
 
 _ISO = re.compile(
     r"\s*(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?"
@@ -81,13 +89,48 @@ def _auto_unit(magnitude: int) -> int:
     return 0
 
 
+def _seconds_ns(text: str) -> int | None:
+    """`YYYY-MM-DDTHH:MM:SS` read as UTC -> ns; None when it is not a real date-time."""
+    m = _SECONDS.fullmatch(text)
+    if m is None:
+        return None
+    year, month, day, hour, minute, second = map(int, m.groups())
+    if not 1971 <= year <= 2105:  # keeps any offset inside the EventTime range
+        return None
+    try:
+        dt = datetime(year, month, day, hour, minute, second)
+    except ValueError:  # not a date, or a leap second (the careful path takes those)
+        return None
+    return calendar.timegm(dt.timetuple()) * NS
+
+
+def _fraction_digits(value: Any) -> int | None:
+    """How many fraction digits the batch's first value has (0: none), None: not RFC 3339."""
+    if type(value) is not str or len(value) < 20:
+        return None
+    if value[19] not in ".,":
+        return 0
+    n = 0
+    for ch in value[20:30]:
+        if not "0" <= ch <= "9":
+            break
+        n += 1
+    return n
+
+
 class TimeConverter:
     """Turns time values of one configured format into nanoseconds, never raising."""
 
     def __init__(self, time_format: str = "auto", timezone_name: str = "UTC") -> None:
         self.format = time_format
         self._zone = zone(timezone_name)
-        self._zulu: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM:SS." (UTC) -> ns
+        fixed = self._zone.utcoffset(None)
+        self._fixed_offset = None if fixed is None else int(fixed.total_seconds())
+        # Plain dicts (CPython's fastest lookup), filled by `_learn` when a lookup misses.
+        self._fast_seconds: dict[str, int] = {}  # "2026-11-26T11:13:44" -> ns (read as UTC)
+        self._fast_zones: dict[str, int] = {}  # "Z", "+02:00", "" -> minus the offset, ns
+        # last fraction group and zone at once: "Z" / ".123Z" / "456Z" / "789Z" -> ns
+        self._fast_tails: dict[int, dict[str, int]] = {0: {}, 3: {}, 6: {}, 9: {}}
         self._seconds: dict[tuple[str, ...], int] = {}  # broken-down second + offset -> ns
         self._strptime: dict[str, int] = {}
         self.one: Callable[[Any], int]
@@ -102,34 +145,83 @@ class TimeConverter:
     def many(self, values: list[Any]) -> list[int]:
         """Nanoseconds for each value, 0 where a value gives no time."""
         if self.format in ("auto", "rfc3339") and values:
-            cache, scale, prefix, one = self._zulu, _ZULU_SCALE, self._zulu_prefix, self.one
-            try:
-                return [
-                    ((cache.get(v[:20]) or prefix(v)) + int(f) * scale[len(v)])
-                    if v[-1] == "Z" and (f := v[20:-1]).isdigit()
-                    else one(v)
-                    for v in values
-                ]
-            except Exception:
-                pass  # some value is not of the fast form: take the careful path
+            digits = _fraction_digits(values[0])
+            if digits in (0, 3, 6, 9):
+                for attempt in (1, 2):
+                    try:
+                        return self._fast(values, digits)
+                    except KeyError:
+                        if attempt == 2 or not self._learn(values, digits):
+                            break
+                    except Exception:
+                        break  # not a string, or some value of another layout
         return list(map(self.one, values))
 
-    def _zulu_prefix(self, value: str) -> int:
-        """Nanoseconds of the UTC second `value` starts with; raises when it is not one."""
-        head = value[:20]
-        if len(head) != 20 or head[19] != "." or not head[:4].isdigit():
-            raise ValueError("not the fast form")
-        ns = _in_range(calendar.timegm(datetime.fromisoformat(head[:19]).timetuple()) * NS)
-        if not ns:
-            raise ValueError("out of range")
-        if len(self._zulu) >= _CACHE_LIMIT:
-            self._zulu.clear()
-        self._zulu[head] = ns
-        return ns
+    def _fast(self, values: list[Any], digits: int) -> list[int]:
+        s, t = self._fast_seconds, self._fast_tails[digits]
+        if digits == 3:
+            return [s[v[:19]] + t[v[19:]] for v in values]
+        if digits == 9:
+            ms, us = _MILLIS, _MICROS
+            return [s[v[:19]] + ms[v[19:23]] + us[v[23:26]] + t[v[26:]] for v in values]
+        if digits == 6:
+            ms = _MILLIS
+            return [s[v[:19]] + ms[v[19:23]] + t[v[23:]] for v in values]
+        return [s[v[:19]] + t[v[19:]] for v in values]
+
+    def _learn(self, values: list[Any], digits: int) -> bool:
+        """Add the seconds and zones of `values` the fast dicts miss; False if one is invalid."""
+        seconds, zones = self._fast_seconds, self._fast_zones
+        cut = 20 + digits if digits else 19  # where the zone starts
+        for v in values:
+            if type(v) is not str:
+                return False
+            head, zone = v[:19], v[cut:]
+            if head not in seconds:
+                ns = _seconds_ns(head)
+                if ns is None:
+                    return False
+                if len(seconds) >= _CACHE_LIMIT:
+                    seconds.clear()
+                seconds[head] = ns
+            if zone not in zones:
+                offset = self._zone_offset_ns(zone)
+                if offset is None:
+                    return False
+                if len(zones) >= 16:  # a file has one zone or two (DST): 16 is plenty
+                    zones.clear()
+                    for tails in self._fast_tails.values():
+                        tails.clear()
+                zones[zone] = offset
+                tails = self._fast_tails
+                tails[0][zone] = offset
+                for n, group in ((3, _MILLIS), (6, _MICROS), (9, _NANOS)):
+                    tails[n].update((k + zone, ns + offset) for k, ns in group.items())
+        return True
+
+    def _zone_offset_ns(self, zone: str) -> int | None:
+        """`Z`, `+02:00`, `-0500`, or `` (the configured zone if it is a fixed offset)."""
+        m = _ZONE.fullmatch(zone)
+        if m is None:
+            return None
+        utc, sign, oh, om = m.groups()
+        if utc:
+            return 0
+        if sign:
+            return -(int(oh) * 60 + int(om or 0)) * 60 * NS * (-1 if sign == "-" else 1)
+        if self._fixed_offset is not None:
+            return -self._fixed_offset * NS
+        return None  # local time in a zone with DST: the offset depends on the date
 
     def _auto(self, value: Any) -> int:
         kind = type(value)
         if kind is str:
+            digits = _fraction_digits(value)
+            if digits in (0, 3, 6, 9) and self._learn([value], digits):
+                try:
+                    return self._fast([value], digits)[0]
+                except Exception:
+                    pass
             return self._text(value)
         if kind is int:
             return _in_range(value * _auto_unit(abs(value)))
