@@ -190,13 +190,13 @@ class TimeConverter:
                     return False
                 if len(zones) >= 16:  # a file has one zone or two (DST): 16 is plenty
                     zones.clear()
-                    for tails in self._fast_tails.values():
-                        tails.clear()
+                    for layout in self._fast_tails.values():
+                        layout.clear()
                 zones[zone] = offset
                 tails = self._fast_tails
                 tails[0][zone] = offset
                 for n, group in ((3, _MILLIS), (6, _MICROS), (9, _NANOS)):
-                    tails[n].update((k + zone, ns + offset) for k, ns in group.items())
+                    tails[n].update((k + zone, v + offset) for k, v in group.items())
         return True
 
     def _zone_offset_ns(self, zone: str) -> int | None:
