@@ -227,3 +227,60 @@ async def test_without_ack_chunks_count_as_delivered_once_written(
     entries = await wait_entries(receiver, 100)
     assert record_counts(entries) == {k: 1 for k in expected_keys(5, 20)}
     assert sorted(r.acked_indexes()) == list(range(5))
+
+
+async def test_retry_limit_drops_counted_and_reported(receiver: FluentReceiver) -> None:
+    proxy = await FaultProxy(receiver.port).start()
+    proxy.hold_replies = True
+    cfg = forward_config([proxy.port], ack_timeout=0.3, retry_limit=2)
+    dropped_before = metric("collector_forward_chunks_dropped_total")
+    try:
+        async with running(cfg) as r:
+            await r.send_all(make_chunk(i) for i in range(2))
+            assert await r.client.drain(10), "dropped chunks leave the pending set"
+    finally:
+        await proxy.close()
+    assert r.acked == [], "a dropped chunk is never reported as acked"
+    assert sorted(c.tickets[0].seq for c in r.dropped) == [0, 1]
+    assert metric("collector_forward_chunks_dropped_total") - dropped_before == 2
+
+
+async def test_hostname_with_several_addresses_is_several_servers_re_resolved(
+    fluent_server: Callable[..., FluentReceiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = fluent_server()
+    two = fluent_server(["--host", "127.0.0.2"], port=one.port)
+    addresses = {"127.0.0.1", "127.0.0.2"}
+
+    async def resolve(self: object, server: object) -> set[str]:
+        return set(addresses)
+
+    monkeypatch.setattr("collector.ship.client.ForwardClient._resolve", resolve)
+    cfg = forward_config(
+        [], servers=[{"host": "aggregators.test", "port": one.port}], resolve_interval=0.1
+    )
+    names = [f"aggregators.test/{a}:{one.port}" for a in ("127.0.0.1", "127.0.0.2")]
+    async with running(cfg) as r:
+        while not all(metric("collector_forward_server_up", server=n) for n in names):
+            await asyncio.sleep(0.01)
+        await r.send_all(make_chunk(i) for i in range(10))
+        assert await r.client.drain(20)
+        assert one.entries() and two.entries(), "both addresses took traffic"
+        addresses.discard("127.0.0.1")  # the pod behind .1 went away
+        while "127.0.0.1" in {addr for _, addr in r.client._pool.endpoints}:
+            await asyncio.sleep(0.01)
+        one_before = len(one.entries())
+        await r.send_all(make_chunk(i) for i in range(10, 20))
+        assert await r.client.drain(20)
+        assert len(one.entries()) == one_before, "a removed address gets nothing new"
+    counts = record_counts(one.entries() + await wait_entries(two, 400 - one_before))
+    assert set(counts) == expected_keys(20, 20)
+    assert sorted(r.acked_indexes()) == list(range(20))
+
+
+async def test_real_name_resolution(receiver: FluentReceiver) -> None:
+    cfg = forward_config([], servers=[{"host": "localhost", "port": receiver.port}])
+    async with running(cfg) as r:
+        await r.send_all(make_chunk(i) for i in range(3))
+        assert await r.client.drain(20)
+    assert record_counts(await wait_entries(receiver, 60)) == {k: 1 for k in expected_keys(3, 20)}
