@@ -55,6 +55,10 @@ class MatchCondition(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
             raise ValueError("field: must not be empty")
         if self.equals is None and self.in_ is None and self.regex is None and self.exists is None:
             raise ValueError(f"{self.field}: give at least one of equals, in, regex, exists")
+        if self.exists is False and not (
+            self.equals is None and self.in_ is None and self.regex is None
+        ):
+            raise ValueError(f"{self.field}: exists: false cannot be combined with other tests")
         if self.in_ is not None and not self.in_:
             raise ValueError(f"{self.field}: `in` needs at least one value")
         if self.regex is not None:

@@ -50,9 +50,21 @@ Getter = Callable[[Record], Any]
 def field_getter(path: str) -> Getter:
     """Read a dotted path: the literal key first (logfmt's `http.status=500` is one key),
     then the nested walk (`{"http": {"status": 500}}`)."""
+    missing = _MISSING
     if "." not in path:
-        return lambda r: r.get(path, _MISSING)
+        return lambda r: r.get(path, missing)
     parts = tuple(path.split("."))
+    if len(parts) == 2:  # the usual `payment.status`: no loop
+        outer, inner = parts
+
+        def get2(r: Record) -> Any:
+            v = r.get(path, missing)
+            if v is missing:
+                node = r.get(outer)
+                return node.get(inner, missing) if type(node) is dict else missing
+            return v
+
+        return get2
 
     def get(r: Record) -> Any:
         v = r.get(path, _MISSING)
@@ -83,6 +95,25 @@ def as_text(v: Any) -> str:
     return ""  # missing, null, maps and lists: no meaningful label value
 
 
+def label_value(v: Any) -> str:
+    if type(v) is str:
+        return v[:MAX_LABEL_VALUE_CHARS] if len(v) > MAX_LABEL_VALUE_CHARS else v
+    return as_text(v)[:MAX_LABEL_VALUE_CHARS]
+
+
+def key_function(getters: list[Getter]) -> Callable[[Record], tuple[str, ...]]:
+    """The label values of a record as a tuple (specialised for the usual 0-2 labels)."""
+    if not getters:
+        return lambda r: ()
+    if len(getters) == 1:
+        (g0,) = getters
+        return lambda r: (label_value(g0(r)),)
+    if len(getters) == 2:
+        g0, g1 = getters
+        return lambda r: (label_value(g0(r)), label_value(g1(r)))
+    return lambda r: tuple([label_value(g(r)) for g in getters])
+
+
 def as_number(v: Any) -> float | None:
     if isinstance(v, bool):
         return None
@@ -98,34 +129,35 @@ def as_number(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def compile_condition(c: MatchCondition) -> Callable[[Record], bool]:
-    """All tests of one condition as one predicate."""
-    get = field_getter(c.field)
-    tests: list[Callable[[Any], bool]] = []
-    if c.exists is not None:
-        want = c.exists
-        tests.append(lambda v: (v is not _MISSING) is want)
-    if c.equals is not None:
-        eq = as_text(c.equals)
-        tests.append(lambda v: v is not _MISSING and as_text(v) == eq)
-    if c.in_ is not None:
-        allowed = frozenset(as_text(x) for x in c.in_)
-        tests.append(lambda v: v is not _MISSING and as_text(v) in allowed)
-    if c.regex is not None:
-        search = re.compile(c.regex).search
-        tests.append(lambda v: v is not _MISSING and search(as_text(v)) is not None)
-    if len(tests) == 1:
-        only = tests[0]
-        return lambda r: only(get(r))
+def compile_condition(c: MatchCondition) -> Callable[[Record], object]:
+    """All tests of one condition as one predicate (truthy when the record matches).
 
-    def check(r: Record) -> bool:
+    Hot path: a string value (the common case) is tested without conversion.
+    """
+    get = field_getter(c.field)
+    if c.exists is False:
+        return lambda r: get(r) is _MISSING
+    tests: list[Callable[[str], object]] = []
+    if c.equals is not None:
+        tests.append(as_text(c.equals).__eq__)
+    if c.in_ is not None:
+        tests.append(frozenset(as_text(x) for x in c.in_).__contains__)
+    if c.regex is not None:
+        tests.append(re.compile(c.regex).search)
+    if not tests:  # exists: true alone
+        return lambda r: get(r) is not _MISSING
+    test = tests[0] if len(tests) == 1 else (lambda t: all(f(t) for f in tests))
+
+    def check(r: Record) -> object:
         v = get(r)
-        return all(t(v) for t in tests)
+        if type(v) is str:
+            return test(v)
+        return v is not _MISSING and test(as_text(v))
 
     return check
 
 
-def _all_of(preds: list[Callable[[Record], bool]]) -> Callable[[Record], bool] | None:
+def _all_of(preds: list[Callable[[Record], object]]) -> Callable[[Record], object] | None:
     if not preds:
         return None
     if len(preds) == 1:
@@ -156,7 +188,7 @@ class _Plan:
         self.help = cfg.help or f"Derived from log records ({cfg.type})."
         self.match = _all_of([compile_condition(c) for c in cfg.match])
         self.label_names = list(cfg.labels)
-        self.label_getters = [field_getter(p) for p in cfg.labels.values()]
+        self.key_of = key_function([field_getter(p) for p in cfg.labels.values()])
         self.value_getter = field_getter(cfg.field) if cfg.field else None
         self.scale = cfg.scale
         self.bounds = list(cfg.buckets or DEFAULT_BUCKETS) if cfg.type == "histogram" else []
@@ -170,10 +202,10 @@ class _Plan:
         # Per label: value -> number of live series using it; its size is what the cap bounds.
         self.in_use: list[dict[str, int]] = [{} for _ in self.label_names]
 
-    def observe(self, records: Iterable[Record], now: float, wall: float) -> None:
-        match, getters, value_getter = self.match, self.label_getters, self.value_getter
+    def observe(self, records: Iterable[Record], now: float) -> None:
+        match, key_of, value_getter = self.match, self.key_of, self.value_getter
         series, scale, kind = self.series, self.scale, self.kind
-        overflowed = [0] * len(getters)
+        overflowed = [0] * len(self.label_names)
         skipped: dict[str, int] = {}
         for r in records:
             if match is not None and not match(r):
@@ -191,7 +223,7 @@ class _Plan:
                     continue
             else:
                 num = 1.0
-            key = tuple([as_text(g(r))[:MAX_LABEL_VALUE_CHARS] for g in getters])
+            key = key_of(r)
             s = series.get(key)
             if s is None:
                 key = self._admit(key, overflowed)
@@ -214,7 +246,7 @@ class _Plan:
                 if self.exemplar_getter is not None:
                     trace = as_text(self.exemplar_getter(r))
                     if trace and len(trace) <= _MAX_EXEMPLAR_VALUE_CHARS:
-                        s.exemplars[i] = (trace, num, wall)
+                        s.exemplars[i] = (trace, num, now)
         name = self.cfg.name
         for i, n in enumerate(overflowed):
             if n:
@@ -282,7 +314,7 @@ class DerivedMetrics:
         self,
         cfgs: list[DerivedMetric],
         registry: CollectorRegistry = REGISTRY,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._plans = [_Plan(c) for c in cfgs]
         self._by_source: dict[str, list[_Plan]] = {}
@@ -308,15 +340,19 @@ class DerivedMetrics:
             ]
         if not plans or not records:
             return
-        now, wall = self._clock(), time.time()
+        now = self._clock()
         with self._lock:
             if now >= self._next_expire:  # first, so idle series free their slots for this batch
                 self._expire_locked(now)
             for plan in plans:
-                plan.observe(records, now, wall)
+                plan.observe(records, now)
 
     def expire(self, now: float | None = None) -> None:
-        """Drop series idle for their `expire_after`; `now` is on the `clock` (monotonic)."""
+        """Drop series idle for their `expire_after`; `now` is Unix time (the `clock`).
+
+        Unix time rather than monotonic because the same clock stamps exemplars; a step of
+        the wall clock at worst expires a series early (a counter reset `rate()` handles).
+        """
         if not self._plans:
             return
         with self._lock:

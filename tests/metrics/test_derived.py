@@ -293,3 +293,14 @@ def test_simulated_payment_logs_with_example_config(registry: CollectorRegistry)
 def _records(n: int) -> list[dict[str, Any]]:
     gen = PaymentLogs(seed=7)
     return [gen.record() for _ in range(n)]
+
+
+def test_expire_on_unix_time_keeps_fresh_series(registry: CollectorRegistry) -> None:
+    """The pipeline calls expire(time.time()) every second: fresh series must survive it."""
+    import time
+
+    d = DerivedMetrics([counter("fresh", expire_after=60)], registry)
+    d.observe("app", [{}])
+    d.expire(time.time())
+    d.expire()
+    assert series(registry, "fresh_total") == {(): 1.0}
