@@ -140,3 +140,24 @@ def test_gzip_mode_marks_compressed_and_round_trips() -> None:
 def test_require_ack_needs_a_chunk_id() -> None:
     with pytest.raises(ValueError, match="chunk_id"):
         encode_message(Chunk(tag="t", entries=b"", count=0, tickets=[]), "none", True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    records=st.lists(st.dictionaries(st.text(max_size=10), scalars, max_size=6), max_size=20),
+    data=st.data(),
+)
+def test_entries_match_fluent_logger_as_the_reference(
+    records: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    """fluent-logger (the Fluent project's Python client) packs `[EventTime, record]` the
+    same way, byte for byte; its job here is to be the independent oracle."""
+    from fluent.sender import EventTime
+
+    times = data.draw(
+        st.lists(st.integers(1, 2**32 * 10**9 - 1), min_size=len(records), max_size=len(records))
+    )
+    reference = b"".join(
+        msgpack.packb([EventTime.from_unix_nano(t), r]) for t, r in zip(times, records, strict=True)
+    )
+    assert encode_entries(records, times, NS) == reference
