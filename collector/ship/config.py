@@ -75,7 +75,7 @@ class ForwardConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     # false: at-most-once (delivered once written to the socket).
     require_ack: bool = True
     compress: Literal["none", "gzip"] = "none"
-    compress_level: int = 6
+    compress_level: int = 1  # gzip level: 1 is ~2.4x faster than 6 for ~10 % more bytes
     chunk_max_bytes: ByteSize = ByteSize(1024 * 1024)
     chunk_max_records: int = 10000
     flush_interval: Seconds = Seconds(1.0)

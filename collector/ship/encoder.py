@@ -72,7 +72,7 @@ def chunk_key(chunk_id: bytes) -> str:
 
 
 def encode_message(
-    chunk: Chunk, compress: str, require_ack: bool, compress_level: int = 6
+    chunk: Chunk, compress: str, require_ack: bool, compress_level: int = 1
 ) -> bytes:
     """`[tag, bin entries, {size, chunk?, compressed?}]` for one chunk.
 
