@@ -99,7 +99,6 @@ def _run(args: argparse.Namespace) -> int:
     cfg = _load(args.config)
     if cfg is None:
         return EXIT_CONFIG
-    from collector.pipeline import Pipeline
     from collector.redact import Redactor
 
     diagnostics.configure(cfg.log.level, scrub=Redactor(cfg.redact).redact_text)
@@ -123,8 +122,9 @@ async def _serve(cfg: Config) -> None:
     def on_signal(sig: signal.Signals) -> None:
         if stop.is_set():
             # A second signal: the operator does not want to wait for the drain.
-            log.warning("second signal; stopping without waiting for acks",
-                        extra={"signal": sig.name})
+            log.warning(
+                "second signal; stopping without waiting for acks", extra={"signal": sig.name}
+            )
             if current is not None:
                 current.cancel()
             return

@@ -139,9 +139,8 @@ def validate(value: Any, type_: Any, path: str = "") -> list[str]:
         return _validate_struct(value, struct_type, path)
     origin = typing.get_origin(type_)
     args = typing.get_args(type_)
-    if origin is list and value is not None and isinstance(value, list):
-        if _struct_in(args[0])[0] is not None:
-            return [e for i, v in enumerate(value) for e in validate(v, args[0], f"{path}[{i}]")]
+    if origin is list and isinstance(value, list) and _struct_in(args[0])[0] is not None:
+        return [e for i, v in enumerate(value) for e in validate(v, args[0], f"{path}[{i}]")]
     if origin is dict and isinstance(value, dict) and _struct_in(args[1])[0] is not None:
         return [e for k, v in value.items() for e in validate(v, args[1], _join(path, str(k)))]
     try:

@@ -28,8 +28,9 @@ def _free_port(preferred: int) -> int:
         return int(s.getsockname()[1])
 
 
-def _start(args: list[str], env: dict[str, str] | None = None,
-           stdout: int | None = None) -> subprocess.Popen[bytes]:
+def _start(
+    args: list[str], env: dict[str, str] | None = None, stdout: int | None = None
+) -> subprocess.Popen[bytes]:
     # Own process group: Ctrl-C reaches only this script, which stops the children in order.
     return subprocess.Popen(args, env=env, start_new_session=True, stdout=stdout)
 
@@ -50,26 +51,46 @@ def main() -> int:
     (RUN_DIR / "state").mkdir(exist_ok=True)
     port = _free_port(24224)
     metrics_port = _free_port(2020)
-    receiver = _start(["node", str(REPO / "tools/receiver/receiver.js"), "--port", str(port),
-                       "--pretty"])
+    receiver = _start(
+        ["node", str(REPO / "tools/receiver/receiver.js"), "--port", str(port), "--pretty"]
+    )
     env = dict(os.environ)
-    env.update({
-        "LOG_DIR": str(logs),
-        "CHECKPOINT_DIR": str(RUN_DIR / "state"),
-        "FORWARD_HOST": "127.0.0.1",
-        "FORWARD_PORT": str(port),
-        "METRICS_LISTEN": f"127.0.0.1:{metrics_port}",
-        "POD_NAME": "payment-api-demo",
-        "POD_NAMESPACE": "payments",
-    })
+    env.update(
+        {
+            "LOG_DIR": str(logs),
+            "CHECKPOINT_DIR": str(RUN_DIR / "state"),
+            "FORWARD_HOST": "127.0.0.1",
+            "FORWARD_PORT": str(port),
+            "METRICS_LISTEN": f"127.0.0.1:{metrics_port}",
+            "POD_NAME": "payment-api-demo",
+            "POD_NAMESPACE": "payments",
+        }
+    )
     time.sleep(1.0)
-    collector = _start([sys.executable, "-m", "collector", "run", "--config",
-                        str(REPO / "config/collector.yaml")], env=env)
-    simulator = _start([sys.executable, "-m", "collector.simulator", "--out",
-                        str(logs / "payment.log"), "--rate", "20", "--rotate-bytes", "1000000"])
-    print(f"\n  demo: simulator -> {logs}/payment.log -> collector -> FluentServer :{port}\n"
-          f"  metrics: http://127.0.0.1:{metrics_port}/metrics  (also /healthz, /readyz)\n"
-          f"  Ctrl-C stops everything.\n", file=sys.stderr, flush=True)
+    collector = _start(
+        [sys.executable, "-m", "collector", "run", "--config", str(REPO / "config/collector.yaml")],
+        env=env,
+    )
+    simulator = _start(
+        [
+            sys.executable,
+            "-m",
+            "collector.simulator",
+            "--out",
+            str(logs / "payment.log"),
+            "--rate",
+            "20",
+            "--rotate-bytes",
+            "1000000",
+        ]
+    )
+    print(
+        f"\n  demo: simulator -> {logs}/payment.log -> collector -> FluentServer :{port}\n"
+        f"  metrics: http://127.0.0.1:{metrics_port}/metrics  (also /healthz, /readyz)\n"
+        f"  Ctrl-C stops everything.\n",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         while all(p.poll() is None for p in (receiver, collector, simulator)):
             time.sleep(0.5)

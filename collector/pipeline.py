@@ -38,7 +38,9 @@ class Pipeline:
         self.redactor = Redactor(cfg.redact)
         self.health = Health(float(cfg.metrics.ready_window))
         self.derived = DerivedMetrics(cfg.metrics.derived)
-        self.metrics_server = MetricsServer(cfg.metrics, self.health) if cfg.metrics.enabled else None
+        self.metrics_server = (
+            MetricsServer(cfg.metrics, self.health) if cfg.metrics.enabled else None
+        )
         self.client = ForwardClient(fwd, self._on_ack)
         self.builder = ChunkBuilder(
             int(fwd.chunk_max_bytes), fwd.chunk_max_records, float(fwd.flush_interval)
@@ -85,8 +87,9 @@ class Pipeline:
     async def _drain(self, readers: list[asyncio.Task[None]]) -> None:
         timeout = float(self.cfg.pipeline.shutdown_timeout)
         deadline = time.monotonic() + timeout
-        log.info("stopping: reading files to EOF and waiting for acks",
-                 extra={"timeout_s": timeout})
+        log.info(
+            "stopping: reading files to EOF and waiting for acks", extra={"timeout_s": timeout}
+        )
         self._stop_reading.set()
         _, late = await asyncio.wait(readers, timeout=timeout)
         for task in late:
@@ -101,9 +104,11 @@ class Pipeline:
         if acked and not late:
             log.info("drained: everything read was acked")
         else:
-            log.warning("shutdown deadline reached; unacked records stay unckeckpointed "
-                        "and are sent again at the next start",
-                        extra={"pending_chunks": self.client.pending})
+            log.warning(
+                "shutdown deadline reached; unacked records stay unckeckpointed "
+                "and are sent again at the next start",
+                extra={"pending_chunks": self.client.pending},
+            )
 
     # -- the hot path --------------------------------------------------------------------
     async def _process(self, batch: LineBatch) -> None:
@@ -171,8 +176,10 @@ class Pipeline:
             m.CHECKPOINT_WRITES.inc()
         except OSError as e:
             m.CHECKPOINT_ERRORS.inc()
-            log.error("cannot write checkpoint; will retry", extra={
-                "path": self.store.path, "error": e.strerror})
+            log.error(
+                "cannot write checkpoint; will retry",
+                extra={"path": self.store.path, "error": e.strerror},
+            )
 
     async def _housekeeping(self) -> None:
         """Liveness beat, lag gauges, idle derived series."""

@@ -64,8 +64,9 @@ class SourceRoute:
             flagged = self.redactor.scan(lines)
         except Exception as e:  # fail closed: walk every record
             # The exception's text could quote a line; only its type is logged.
-            log.error("redaction pre-scan failed; walking every record",
-                      extra={"error": type(e).__name__})
+            log.error(
+                "redaction pre-scan failed; walking every record", extra={"error": type(e).__name__}
+            )
             flagged = list(range(len(lines)))
         result = self.parser.parse(lines)
         records, times = result.records, result.times

@@ -91,8 +91,11 @@ class PaymentLogs:
             base["message"] = f"acquirer request failed for card {pan} ref={rng.randint(1, 10**9)}"
             base["level"] = "WARN"
         elif extra < 0.015:
-            base["card"] = {"number": rng.choice(TEST_PANS), "cvv": f"{rng.randint(0, 999):03d}",
-                            "expiry": f"{rng.randint(1, 12):02d}/{rng.randint(27, 31)}"}
+            base["card"] = {
+                "number": rng.choice(TEST_PANS),
+                "cvv": f"{rng.randint(0, 999):03d}",
+                "expiry": f"{rng.randint(1, 12):02d}/{rng.randint(27, 31)}",
+            }
         elif extra < 0.02:
             base["level"] = "ERROR"
             base["stack_trace"] = STACK
@@ -101,11 +104,9 @@ class PaymentLogs:
 
     def _payment(self) -> dict[str, object]:
         rng = self.rng
-        r = rng.random()
-        for event, status, weight in EVENTS:
-            r -= weight
-            if r <= 0:
-                break
+        event, status = rng.choices(
+            [(e, s) for e, s, _ in EVENTS], weights=[w for _, _, w in EVENTS]
+        )[0]
         payment: dict[str, object] = {
             "id": f"pay_{rng.getrandbits(48):012x}",
             "status": status,
@@ -145,12 +146,14 @@ class PaymentLogs:
         return {
             "logger": rng.choice(LOGGERS),
             "event": "app",
-            "message": rng.choice((
-                "refreshed acquirer routing table",
-                "idempotency key cache hit",
-                "settlement batch queued",
-                "fraud score computed",
-            )),
+            "message": rng.choice(
+                (
+                    "refreshed acquirer routing table",
+                    "idempotency key cache hit",
+                    "settlement batch queued",
+                    "fraud score computed",
+                )
+            ),
             "thread": f"http-nio-8080-exec-{rng.randint(1, 200)}",
         }
 
@@ -243,8 +246,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m collector.simulator", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m collector.simulator",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--out", required=True, help="log file to append to")
     p.add_argument("--rate", type=float, default=100.0, help="lines per second; 0 = flat out")
     p.add_argument("--count", type=int, default=0, help="lines to write; 0 = until stopped")

@@ -57,8 +57,10 @@ class CheckpointStore:
         except (OSError, msgspec.DecodeError) as e:
             # A corrupt checkpoint must not stop the collector; reading from the head
             # duplicates records but loses none.
-            log.error("checkpoint unreadable, starting from the head", extra={
-                "path": self.path, "error": str(e)})
+            log.error(
+                "checkpoint unreadable, starting from the head",
+                extra={"path": self.path, "error": str(e)},
+            )
             return
         self.existed = True
         self.entries = {e.key: e for e in data.files}
@@ -79,7 +81,9 @@ class CheckpointStore:
 
     def expire(self, max_age: float, live_keys: set[str]) -> None:
         cutoff = time.time() - max_age
-        for key in [k for k, e in self.entries.items() if k not in live_keys and e.updated < cutoff]:
+        for key in [
+            k for k, e in self.entries.items() if k not in live_keys and e.updated < cutoff
+        ]:
             self.forget(key)
 
     def snapshot(self) -> bytes:
@@ -105,7 +109,7 @@ class CheckpointStore:
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             os.fsync(fd)
         except BaseException:
             os.close(fd)
@@ -124,10 +128,18 @@ class CheckpointStore:
 
 class _FileMarks:
     __slots__ = (
-        "acked", "committed_seq", "next_seq", "offsets", "on_commit", "read_times", "retired"
+        "acked",
+        "committed",
+        "committed_seq",
+        "next_seq",
+        "offsets",
+        "on_commit",
+        "read_times",
+        "retired",
     )
 
-    def __init__(self, on_commit: Callable[[int], None]) -> None:
+    def __init__(self, on_commit: Callable[[int], None], start_offset: int) -> None:
+        self.committed = start_offset
         self.next_seq = 0
         self.committed_seq = -1
         self.acked: set[int] = set()
@@ -143,9 +155,11 @@ class AckTracker:
     def __init__(self) -> None:
         self._files: dict[str, _FileMarks] = {}
 
-    def register(self, file_key: str, on_commit: Callable[[int], None]) -> None:
+    def register(
+        self, file_key: str, on_commit: Callable[[int], None], start_offset: int = 0
+    ) -> None:
         """`on_commit(offset)` is called whenever the watermark of `file_key` moves."""
-        self._files[file_key] = _FileMarks(on_commit)
+        self._files[file_key] = _FileMarks(on_commit, start_offset)
 
     def issue(self, file_key: str, end_offset: int, nbytes: int, read_time_ns: int) -> Ticket:
         marks = self._files[file_key]
@@ -169,9 +183,15 @@ class AckTracker:
             marks.read_times.pop(seq, None)
         if offset is not None:
             marks.committed_seq = seq
+            marks.committed = offset
             marks.on_commit(offset)
         if marks.retired and not marks.offsets:
             del self._files[ticket.file_key]
+
+    def committed(self, file_key: str) -> int | None:
+        """The watermark of `file_key`; None once it is forgotten (everything acked)."""
+        marks = self._files.get(file_key)
+        return None if marks is None else marks.committed
 
     def pending(self, file_key: str) -> int:
         marks = self._files.get(file_key)

@@ -16,8 +16,10 @@ def discover(paths: list[str], exclude: list[str]) -> list[str]:
     found: set[str] = set()
     for pattern in paths:
         for path in glob.glob(pattern, recursive=True):
-            if any(fnmatch.fnmatch(path, ex) or fnmatch.fnmatch(os.path.basename(path), ex)
-                   for ex in exclude):
+            if any(
+                fnmatch.fnmatch(path, ex) or fnmatch.fnmatch(os.path.basename(path), ex)
+                for ex in exclude
+            ):
                 continue
             found.add(path)
     return sorted(found)

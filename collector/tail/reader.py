@@ -54,9 +54,13 @@ class FileReader:
     def refresh(self) -> os.stat_result:
         st = os.fstat(self.fd)
         self.size = st.st_size
+        return st
+
+    def grow_fingerprint(self) -> None:
+        """Extend a short fingerprint once the file has more bytes; call only after the
+        existing fingerprint was checked, or a rewrite would be taken for growth."""
         if not self.fingerprint.complete() and self.size > self.fingerprint.length:
             self.fingerprint = fingerprint_fd(self.fd, self.size)
-        return st
 
     def restart_at_zero(self) -> None:
         """After copytruncate: the file was cut below our position; read it anew."""

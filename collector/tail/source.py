@@ -42,12 +42,33 @@ _READS_PER_TURN = 4
 class _Truncated:
     """What a file was before copytruncate cut it, so its copy can be matched."""
 
-    __slots__ = ("fingerprint", "handed_offset", "until")
+    __slots__ = ("file_key", "fingerprint", "handed_offset", "until")
 
-    def __init__(self, fingerprint: Fingerprint, handed_offset: int, until: float) -> None:
+    def __init__(
+        self, fingerprint: Fingerprint, handed_offset: int, file_key: str, until: float
+    ) -> None:
         self.fingerprint = fingerprint
         self.handed_offset = handed_offset
+        self.file_key = file_key
         self.until = until
+
+
+class _Start:
+    """Where a newly found file is read from, and what its checkpoint may say meanwhile.
+
+    For a copy of a file still being acked, `read_from` is where the original was handed
+    on to, `checkpoint` the original's acked watermark, and `origin` the original's ticket
+    key: the copy's own acks may not move its checkpoint while the original's are pending.
+    """
+
+    __slots__ = ("checkpoint", "origin", "read_from")
+
+    def __init__(
+        self, read_from: int, checkpoint: int | None = None, origin: str | None = None
+    ) -> None:
+        self.read_from = read_from
+        self.checkpoint = read_from if checkpoint is None else checkpoint
+        self.origin = origin
 
 
 class FileSource:
@@ -68,6 +89,9 @@ class FileSource:
         self.emit = emit
         self.readers: dict[Identity, FileReader] = {}
         self._truncated: list[_Truncated] = []
+        # origin ticket key -> copies reading on from it; copy identity key -> held commit
+        self._copies: dict[str, list[FileReader]] = {}
+        self._held: dict[str, int] = {}
         self._first_scan = True
         self._full_warned = False
         self.wakeup = asyncio.Event()
@@ -98,8 +122,9 @@ class FileSource:
         self.wakeup.clear()
         waits = [asyncio.ensure_future(stopping.wait()), asyncio.ensure_future(self.wakeup.wait())]
         try:
-            await asyncio.wait(waits, timeout=self.cfg.poll_interval,
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                waits, timeout=self.cfg.poll_interval, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             for w in waits:
                 w.cancel()
@@ -121,8 +146,10 @@ class FileSource:
                 continue
             if len(self.readers) >= self.cfg.max_open_files:
                 if not self._full_warned:
-                    log.warning("max_open_files reached; new files wait", extra={
-                        "source": self.cfg.name, "max_open_files": self.cfg.max_open_files})
+                    log.warning(
+                        "max_open_files reached; new files wait",
+                        extra={"source": self.cfg.name, "max_open_files": self.cfg.max_open_files},
+                    )
                     self._full_warned = True
                 continue
             self._open(path, ident)
@@ -131,8 +158,10 @@ class FileSource:
                 reader.rotated = True
                 kind = "delete" if not os.path.exists(reader.path) else "rename"
                 m.ROTATIONS.labels(self.cfg.name, kind).inc()
-                log.info("file rotated away; draining it", extra={
-                    "source": self.cfg.name, "path": reader.path, "kind": kind})
+                log.info(
+                    "file rotated away; draining it",
+                    extra={"source": self.cfg.name, "path": reader.path, "kind": kind},
+                )
         for reader in list(self.readers.values()):
             self._check_truncation(reader)
         self._first_scan = False
@@ -144,54 +173,79 @@ class FileSource:
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as e:
-            log.warning("cannot open file", extra={
-                "source": self.cfg.name, "path": path, "error": e.strerror})
+            log.warning(
+                "cannot open file",
+                extra={"source": self.cfg.name, "path": path, "error": e.strerror},
+            )
             return
         st = os.fstat(fd)
         if identity_of(st) != ident:  # replaced between stat and open; next scan retries
             os.close(fd)
             return
-        offset = self._start_offset(fd, st.st_size, ident, path)
-        reader = FileReader(self.cfg, fd, path, ident, offset)
+        start = self._start(fd, st.st_size, ident, path)
+        reader = FileReader(self.cfg, fd, path, ident, start.read_from)
         reader.refresh()
+        reader.grow_fingerprint()
+        if start.read_from:
+            # Where this file starts is itself a checkpoint (a copy continues another file's).
+            self.store.update(ident.key, start.checkpoint, reader.fingerprint, path)
         self.readers[ident] = reader
-        self._register(reader)
-        log.info("tailing file", extra={
-            "source": self.cfg.name, "path": path, "offset": offset, "file": ident.key})
+        self._register(reader, start.checkpoint)
+        if start.origin is not None:
+            self._copies.setdefault(start.origin, []).append(reader)
+        log.info(
+            "tailing file",
+            extra={
+                "source": self.cfg.name,
+                "path": path,
+                "offset": start.read_from,
+                "file": ident.key,
+            },
+        )
 
-    def _start_offset(self, fd: int, size: int, ident: Identity, path: str) -> int:
+    def _start(self, fd: int, size: int, ident: Identity, path: str) -> _Start:
         entry = self.store.entries.get(ident.key)
         if entry is not None:
             if same_start(fd, size, entry.fingerprint) and size >= entry.offset:
-                return entry.offset
-            # Same inode, other content (inode reuse) or cut below our offset.
+                return _Start(entry.offset)
+            # Same inode, other content (inode reuse) or cut below our offset: the entry
+            # is not this file's; it may still be a copy of another one.
             kind = "truncate" if size < entry.offset else "inode_reuse"
-            log.info("checkpoint does not match file; reading from the head", extra={
-                "source": self.cfg.name, "path": path, "reason": kind})
+            log.info(
+                "checkpoint does not match file",
+                extra={"source": self.cfg.name, "path": path, "reason": kind},
+            )
+            # Keep it, under another key, for the copy that copytruncate may have made.
             self.store.forget(ident.key)
-            return 0
+            self.store.entries[f"{ident.key}~{entry.fingerprint.digest}"] = entry
         copied = self._copy_origin(fd, size)
         if copied is not None:
-            log.info("file is a copy of a tailed file; reading on from its offset", extra={
-                "source": self.cfg.name, "path": path, "offset": copied})
+            log.info(
+                "file is a copy of a tailed file; reading on from its offset",
+                extra={"source": self.cfg.name, "path": path, "offset": copied.read_from},
+            )
             return copied
         if self._first_scan and not self.store.existed and self.cfg.read_from == "tail":
-            return size
-        return 0
+            return _Start(size)
+        return _Start(0)
 
-    def _copy_origin(self, fd: int, size: int) -> int | None:
-        """Offset to read a copytruncate copy from: where its original was handed on to."""
-        candidates: list[tuple[Fingerprint, int]] = [
-            (r.fingerprint, r.buf_offset) for r in self.readers.values()
+    def _copy_origin(self, fd: int, size: int) -> _Start | None:
+        """Where to read a copytruncate copy from: where its original was handed on to."""
+        candidates: list[tuple[Fingerprint, int, str]] = [
+            (r.fingerprint, r.buf_offset, r.file_key) for r in self.readers.values()
         ]
-        candidates += [(t.fingerprint, t.handed_offset) for t in self._truncated]
-        live = {r.identity.key for r in self.readers.values()}
-        candidates += [
-            (e.fingerprint, e.offset) for k, e in self.store.entries.items() if k not in live
-        ]
-        for fp, offset in candidates:
+        candidates += [(t.fingerprint, t.handed_offset, t.file_key) for t in self._truncated]
+        for fp, handed, origin in candidates:
             if fp.length >= MIN_MATCH_BYTES and same_start(fd, size, fp):
-                return min(offset, size)
+                acked = self.tracker.committed(origin)
+                read_from = min(handed, size)
+                return _Start(read_from, read_from if acked is None else min(acked, size), origin)
+        live = {r.identity.key for r in self.readers.values()}
+        for key, entry in list(self.store.entries.items()):
+            fp = entry.fingerprint
+            if key not in live and fp.length >= MIN_MATCH_BYTES and same_start(fd, size, fp):
+                self.store.forget(key)  # one copy continues one checkpoint
+                return _Start(min(entry.offset, size))
         return None
 
     def _check_truncation(self, reader: FileReader) -> None:
@@ -203,28 +257,69 @@ class FileSource:
         if reader.size >= reader.read_pos and (
             before.length == 0 or same_start(reader.fd, reader.size, before)
         ):
+            reader.grow_fingerprint()
             return
         m.ROTATIONS.labels(self.cfg.name, "truncate").inc()
-        log.warning("file truncated (copytruncate?); reading it from offset 0", extra={
-            "source": self.cfg.name, "path": reader.path, "offset": reader.read_pos,
-            "size": reader.size})
+        log.warning(
+            "file truncated (copytruncate?); reading it from offset 0",
+            extra={
+                "source": self.cfg.name,
+                "path": reader.path,
+                "offset": reader.read_pos,
+                "size": reader.size,
+            },
+        )
         self._truncated.append(
-            _Truncated(before, reader.buf_offset, time.monotonic() + self.cfg.rotate_wait * 4)
+            _Truncated(
+                before,
+                reader.buf_offset,
+                reader.file_key,
+                time.monotonic() + self.cfg.rotate_wait * 4 + 1.0,
+            )
         )
         self.tracker.retire(reader.file_key)
         reader.restart_at_zero()
         reader.fingerprint = fingerprint_fd(reader.fd, reader.size)
         self._register(reader)
 
-    def _register(self, reader: FileReader) -> None:
+    def _register(self, reader: FileReader, start_offset: int = 0) -> None:
         generation = reader.generation
-        key = reader.identity.key
+        file_key = reader.file_key
 
         def on_commit(offset: int) -> None:
             if reader.generation == generation:
-                self.store.update(key, offset, reader.fingerprint, reader.path)
+                self._commit(reader, offset)
+            self._carry_to_copies(file_key, offset)
 
-        self.tracker.register(reader.file_key, on_commit)
+        self.tracker.register(file_key, on_commit, start_offset)
+
+    def _commit(self, reader: FileReader, offset: int) -> None:
+        """Move a file's checkpoint, unless it is a copy whose original still waits for acks."""
+        key = reader.identity.key
+        for origin, copies in self._copies.items():
+            if reader in copies and self.tracker.pending(origin) > 0:
+                self._held[key] = offset
+                return
+        self._held.pop(key, None)
+        self.store.update(key, offset, reader.fingerprint, reader.path)
+
+    def _carry_to_copies(self, origin: str, offset: int) -> None:
+        """The original's acks are the copy's checkpoint until the copy has its own."""
+        copies = self._copies.get(origin)
+        if not copies:
+            return
+        done = self.tracker.pending(origin) == 0
+        for copy in copies:
+            key = copy.identity.key
+            held = self._held.pop(key, None) if done else self._held.get(key)
+            if held is not None and done:
+                self.store.update(key, held, copy.fingerprint, copy.path)
+            elif held is None and key in self.store.entries:
+                entry = self.store.entries[key]
+                if offset > entry.offset and offset <= copy.buf_offset:
+                    self.store.update(key, offset, copy.fingerprint, copy.path)
+        if done:
+            del self._copies[origin]
 
     # -- reading -------------------------------------------------------------------------
     async def read_round(self) -> bool:
@@ -271,8 +366,7 @@ class FileSource:
             self.tracker.retire(reader.file_key)
             with contextlib.suppress(KeyError):
                 m.FILE_LAG_BYTES.remove(self.cfg.name, reader.path)
-            log.info("released rotated file", extra={"source": self.cfg.name,
-                                                      "path": reader.path})
+            log.info("released rotated file", extra={"source": self.cfg.name, "path": reader.path})
 
     def live_keys(self) -> set[str]:
         return {ident.key for ident in self.readers}

@@ -33,8 +33,9 @@ class Harness:
         self.source = FileSource(self.cfg, self.store, self.tracker, self.inflight, self._emit)
 
     async def _emit(self, batch: LineBatch) -> None:
-        ticket = self.tracker.issue(batch.file_key, batch.end_offset, batch.nbytes,
-                                    batch.read_time_ns)
+        ticket = self.tracker.issue(
+            batch.file_key, batch.end_offset, batch.nbytes, batch.read_time_ns
+        )
         self.batches.append(batch)
         if self.auto_ack:
             self.tracker.acked(ticket)
