@@ -1,0 +1,107 @@
+"""The whole thing: `collector run` tails what the simulator writes, ships it to the real
+FluentServer, and a real Prometheus scrapes its /metrics, derived metrics included."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+
+from collector.simulator import PaymentLogs
+from tests.metrics.conftest import EXAMPLE, PROMETHEUS, ROOT, Prometheus, free_port, get
+from tests.support.receiver import FluentReceiver
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed"),
+]
+
+
+def collector_config(tmp_path: Path, receiver_port: int, metrics_port: int) -> Path:
+    derived = yaml.safe_load(EXAMPLE.read_text())["metrics"]["derived"]
+    cfg: dict[str, Any] = {
+        "sources": [{"name": "payment", "paths": [str(tmp_path / "logs" / "*.log")]}],
+        "checkpoint_dir": str(tmp_path / "checkpoints"),
+        "forward": {
+            "servers": [{"host": "127.0.0.1", "port": receiver_port}],
+            "flush_interval": "200ms",
+        },
+        "metrics": {"listen": f"127.0.0.1:{metrics_port}", "derived": derived},
+        "metadata": {"enabled": False},
+    }
+    path = tmp_path / "collector.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_collector_run_is_scraped_with_derived_metrics(
+    tmp_path: Path,
+    fluent_server: Callable[..., FluentReceiver],
+    prometheus: Callable[[int], Prometheus],
+) -> None:
+    receiver = fluent_server()
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "checkpoints").mkdir()
+    metrics_port = free_port()
+    cfg = collector_config(tmp_path, receiver.port, metrics_port)
+    log = (tmp_path / "collector.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "collector", "run", "-c", str(cfg)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        prom = prometheus(metrics_port)
+        prom.wait_for("target up", lambda: prom.query("max by (job) (up)") == {"collector": 1.0})
+
+        gen = PaymentLogs(seed=21)
+        written: list[dict[str, Any]] = []
+        with (tmp_path / "logs" / "app.log").open("ab") as f:
+            for _ in range(3):  # the simulator writes while Prometheus scrapes
+                lines = [gen.line() for _ in range(300)]
+                f.write(b"".join(lines))
+                f.flush()
+                written.extend(orjson.loads(line) for line in lines)
+                time.sleep(1.0)
+
+        by_status: dict[str, float] = {}
+        for r in written:
+            if str(r.get("event", "")).startswith("payment."):
+                by_status[r["payment"]["status"]] = by_status.get(r["payment"]["status"], 0) + 1
+        auth = sum(
+            1 for r in written if r.get("event") in ("payment.authorised", "payment.declined")
+        )
+
+        prom.wait_for(
+            "every line acked and counted",
+            lambda: (
+                prom.query("sum(collector_forward_records_acked_total)")
+                == {"": float(len(written))}
+            ),
+        )
+        prom.wait_for(
+            "derived payments by status",
+            lambda: prom.query("sum by (status) (payments_total)") == by_status,
+        )
+        assert prom.query("sum(payment_authorisation_duration_seconds_count)") == {"": float(auth)}
+        assert prom.query("sum(collector_lines_read_total)") == {"": float(len(written))}
+        assert get(metrics_port, "/readyz").status == 200
+        assert get(metrics_port, "/healthz").status == 200
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+    assert proc.returncode == 0, (tmp_path / "collector.log").read_text()[-3000:]
