@@ -226,7 +226,9 @@ class TimeConverter:
         if kind is int:
             return _in_range(value * _auto_unit(abs(value)))
         if kind is float:
-            return _in_range(_float_ns(value, _auto_unit(int(abs(value)))))
+            if not 0 < value < 1e20:  # also NaN and infinities
+                return 0
+            return _in_range(_float_ns(value, _auto_unit(int(value))))
         return 0
 
     def _text(self, value: str) -> int:

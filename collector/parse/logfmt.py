@@ -1,7 +1,7 @@
 """`format: logfmt` — `key=value key2="quoted value" flag` lines (Heroku, Go's slog/logrus).
 
 Values stay strings (logfmt has no types; use `types` hints to convert); a bare key is
-`true`, as in the logfmt convention; quoted values are unescaped (`\\"`, `\\\\`, `\\n`,
+`true`, as in the logfmt convention (but a line of bare words alone is not logfmt); quoted values are unescaped (`\\"`, `\\\\`, `\\n`,
 `\\t`, `\\uXXXX`). A line with anything that is not a pair — a stray quote, an unclosed
 string — is not guessed at: it is shipped whole as `message` with `_parse_error`.
 """
@@ -36,8 +36,8 @@ def _unquote(value: str) -> str:
 
 
 def pairs(text: str) -> dict[str, Any] | None:
-    """The pairs of a logfmt line, or None when it is not one."""
-    if LINE.fullmatch(text) is None:
+    """The pairs of a logfmt line, or None when it is not one (bare words alone are not)."""
+    if "=" not in text or LINE.fullmatch(text) is None:
         return None
     record: dict[str, Any] = {}
     for m in PAIR.finditer(text):
