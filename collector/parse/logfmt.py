@@ -1,9 +1,10 @@
 """`format: logfmt` — `key=value key2="quoted value" flag` lines (Heroku, Go's slog/logrus).
 
 Values stay strings (logfmt has no types; use `types` hints to convert); a bare key is
-`true`, as in the logfmt convention (but a line of bare words alone is not logfmt); quoted values are unescaped (`\\"`, `\\\\`, `\\n`,
-`\\t`, `\\uXXXX`). A line with anything that is not a pair — a stray quote, an unclosed
-string — is not guessed at: it is shipped whole as `message` with `_parse_error`.
+`true`, as in the logfmt convention (but a line of bare words alone is not logfmt);
+quoted values are unescaped (`\\"`, `\\\\`, `\\n`, `\\t`, `\\uXXXX`). A line with
+anything that is not a pair (a stray quote, an unclosed string) is not guessed at: it is
+shipped whole as `message` with `_parse_error`.
 """
 
 from __future__ import annotations

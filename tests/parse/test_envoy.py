@@ -112,7 +112,7 @@ def test_istio_json_access_log() -> None:
 
 
 def test_text_and_json_lines_give_the_same_field_names() -> None:
-    text, js = parse(
+    text, _ = parse(
         "envoy",
         [ISTIO_TEXT, json.dumps({"start_time": "x", "method": "GET"}).encode()],
     ).records

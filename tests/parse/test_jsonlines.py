@@ -6,9 +6,11 @@ from tests.parse.helpers import ns, parse
 
 def test_objects_keep_numbers_nesting_and_unicode() -> None:
     line = (
-        b'{"time":"2026-11-26T11:13:44.123456789Z","amount":12999,"big":123456789012345678901234567890,'
+        b'{"time":"2026-11-26T11:13:44.123456789Z","amount":12999,'
+        b'"big":123456789012345678901234567890,'
         b'"neg":-9223372036854775809,"ratio":0.1,"ok":true,"none":null,'
-        b'"payment":{"id":"pay_1","tags":["a",{"b":[1,2]}]},"merchant":"Caf\\u00e9 \xe2\x82\xac \\ud83d\\ude00"}'
+        b'"payment":{"id":"pay_1","tags":["a",{"b":[1,2]}]},'
+        b'"merchant":"Caf\\u00e9 \xe2\x82\xac \\ud83d\\ude00"}'
     )
     result = parse("json", [line])
     (record,) = result.records

@@ -14,7 +14,10 @@ ENV = {
 }
 
 # The downward API volume writes one key="value" per line, values quoted like Go's %q.
-LABELS = 'app="payments-api"\napp.kubernetes.io/version="1.4.2"\npod-template-hash="7d9f8b6c5d"\nempty=""\n'
+LABELS = (
+    'app="payments-api"\napp.kubernetes.io/version="1.4.2"\n'
+    'pod-template-hash="7d9f8b6c5d"\nempty=""\n'
+)
 ANNOTATIONS = (
     'kubectl.kubernetes.io/last-applied-configuration="{\\"apiVersion\\":\\"v1\\"}"\n'
     'kubernetes.io/config.seen="2026-11-26T11:00:00Z"\n'

@@ -5,7 +5,10 @@ import pytest
 from collector.parse import PARSE_ERROR_KEY
 from tests.parse.helpers import ns, parse
 
-PATTERN = r"(?P<time>\S+) (?P<level>[A-Z]+) \[(?P<component>[^\]]+)\](?: took=(?P<took>\d+)ms)? (?P<message>.*)"
+PATTERN = (
+    r"(?P<time>\S+) (?P<level>[A-Z]+) \[(?P<component>[^\]]+)\]"
+    r"(?: took=(?P<took>\d+)ms)? (?P<message>.*)"
+)
 
 
 def test_named_groups_with_type_hints_and_time() -> None:
