@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 import pytest
@@ -25,7 +25,9 @@ pytestmark = [
 ]
 
 
-def collector_config(tmp_path: Path, receiver_port: int, metrics_port: int) -> Path:
+def collector_config(
+    tmp_path: Path, receiver_port: int, metrics_port: int, ready_window: str = "60s"
+) -> Path:
     derived = yaml.safe_load(EXAMPLE.read_text())["metrics"]["derived"]
     cfg: dict[str, Any] = {
         "sources": [{"name": "payment", "paths": [str(tmp_path / "logs" / "*.log")]}],
@@ -34,7 +36,11 @@ def collector_config(tmp_path: Path, receiver_port: int, metrics_port: int) -> P
             "servers": [{"host": "127.0.0.1", "port": receiver_port}],
             "flush_interval": "200ms",
         },
-        "metrics": {"listen": f"127.0.0.1:{metrics_port}", "derived": derived},
+        "metrics": {
+            "listen": f"127.0.0.1:{metrics_port}",
+            "ready_window": ready_window,
+            "derived": derived,
+        },
         "metadata": {"enabled": False},
     }
     path = tmp_path / "collector.yaml"
@@ -97,11 +103,79 @@ def test_collector_run_is_scraped_with_derived_metrics(
         assert get(metrics_port, "/readyz").status == 200
         assert get(metrics_port, "/healthz").status == 200
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        stop_collector(proc, log)
     assert proc.returncode == 0, (tmp_path / "collector.log").read_text()[-3000:]
+
+
+def start_collector(tmp_path: Path, cfg: Path) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+    log = (tmp_path / "collector.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "collector", "run", "-c", str(cfg)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return proc, log
+
+
+def stop_collector(proc: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
+def wait_for_status(port: int, path: str, status: int, timeout: float = 30.0) -> float:
+    """Seconds until `path` answers `status` (fails the test after `timeout`)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            if get(port, path).status == status:
+                return time.monotonic() - start
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{path} did not answer {status} within {timeout}s")
+
+
+def test_readyz_follows_the_receiver_down_and_back(
+    tmp_path: Path, fluent_server: Callable[..., FluentReceiver]
+) -> None:
+    receiver = fluent_server()
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "checkpoints").mkdir()
+    metrics_port = free_port()
+    cfg = collector_config(tmp_path, receiver.port, metrics_port, ready_window="2s")
+    app_log = tmp_path / "logs" / "app.log"
+    gen = PaymentLogs(seed=5)
+    proc, log = start_collector(tmp_path, cfg)
+    try:
+        with app_log.open("ab") as f:
+            f.write(b"".join(gen.lines(50)))
+        wait_for_status(metrics_port, "/readyz", 200)
+        wait_until(lambda: len(receiver.entries()) == 50)
+
+        receiver.kill()  # the receiver goes away; new lines cannot be acked
+        with app_log.open("ab") as f:
+            f.write(b"".join(gen.lines(50)))
+        waited = wait_for_status(metrics_port, "/readyz", 503)
+        assert waited >= 1.0, "not-ready only after the window, not at the first failure"
+        assert get(metrics_port, "/healthz").status == 200, "down receiver is not a dead loop"
+
+        receiver.start()  # back on the same port
+        wait_for_status(metrics_port, "/readyz", 200, timeout=60)
+        wait_until(lambda: any(e["record"].get("seq") == 100 for e in receiver.entries()))
+    finally:
+        stop_collector(proc, log)
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    pytest.fail("condition not reached in time")
