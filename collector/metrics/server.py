@@ -20,6 +20,7 @@ from prometheus_client.exposition import ThreadingWSGIServer
 from collector.metrics.config import MetricsConfig
 from collector.metrics.health import Health
 from collector.metrics.pipeline import REGISTRY
+from collector.metrics.textfile import TextfileCollector
 
 StartResponse = Callable[..., Any]
 _TEXT = ("Content-Type", "text/plain; charset=utf-8")
@@ -45,7 +46,9 @@ class MetricsServer:
     ) -> None:
         self._cfg = cfg
         self._health = health
+        self._registry = registry
         self._metrics_app = make_wsgi_app(registry)
+        self._textfile: TextfileCollector | None = None
         self._httpd: WSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -83,6 +86,9 @@ class MetricsServer:
         except OSError as e:
             msg = f"metrics: cannot listen on {self._cfg.listen}: {e.strerror}"
             raise OSError(e.errno, msg) from e
+        # The service's own *.prom files are served only through this endpoint, so the
+        # endpoint owns their collector (registered while serving, when paths are set).
+        self._textfile = TextfileCollector(self._cfg.textfile, self._registry)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="metrics-http", daemon=True
         )
@@ -95,10 +101,12 @@ class MetricsServer:
         return int(self._httpd.server_port)
 
     def stop(self) -> None:
-        httpd, thread = self._httpd, self._thread
-        self._httpd = self._thread = None
+        httpd, thread, textfile = self._httpd, self._thread, self._textfile
+        self._httpd = self._thread = self._textfile = None
         if httpd is not None:
             httpd.shutdown()
             httpd.server_close()
         if thread is not None:
             thread.join(timeout=5)
+        if textfile is not None:
+            textfile.close()

@@ -40,6 +40,7 @@ def collector_config(
             "listen": f"127.0.0.1:{metrics_port}",
             "ready_window": ready_window,
             "derived": derived,
+            "textfile": {"paths": [str(tmp_path / "textfiles" / "*.prom")], "interval": "1s"},
         },
         "metadata": {"enabled": False},
     }
@@ -54,8 +55,13 @@ def test_collector_run_is_scraped_with_derived_metrics(
     prometheus: Callable[[int], Prometheus],
 ) -> None:
     receiver = fluent_server()
-    (tmp_path / "logs").mkdir()
-    (tmp_path / "checkpoints").mkdir()
+    for d in ("logs", "checkpoints", "textfiles"):
+        (tmp_path / d).mkdir()
+    (tmp_path / "textfiles" / "settlement.prom").write_text(
+        "# HELP svc_settlement_batches_total Settlement batches sent.\n"
+        "# TYPE svc_settlement_batches_total counter\nsvc_settlement_batches_total 7\n"
+    )
+    (tmp_path / "textfiles" / "broken.prom").write_text("svc_broken{ 1\n")
     metrics_port = free_port()
     cfg = collector_config(tmp_path, receiver.port, metrics_port)
     log = (tmp_path / "collector.log").open("wb")
@@ -102,6 +108,12 @@ def test_collector_run_is_scraped_with_derived_metrics(
         assert prom.query("sum(collector_lines_read_total)") == {"": float(len(written))}
         assert get(metrics_port, "/readyz").status == 200
         assert get(metrics_port, "/healthz").status == 200
+        # The service's own textfile is scraped with ours; the broken one is skipped.
+        assert prom.query("sum(svc_settlement_batches_total)") == {"": 7.0}
+        assert prom.query("sum by (file) (collector_textfile_valid)") == {
+            str(tmp_path / "textfiles" / "broken.prom"): 0.0,
+            str(tmp_path / "textfiles" / "settlement.prom"): 1.0,
+        }
     finally:
         stop_collector(proc, log)
     assert proc.returncode == 0, (tmp_path / "collector.log").read_text()[-3000:]
@@ -145,8 +157,8 @@ def test_readyz_follows_the_receiver_down_and_back(
     tmp_path: Path, fluent_server: Callable[..., FluentReceiver]
 ) -> None:
     receiver = fluent_server()
-    (tmp_path / "logs").mkdir()
-    (tmp_path / "checkpoints").mkdir()
+    for d in ("logs", "checkpoints", "textfiles"):
+        (tmp_path / d).mkdir()
     metrics_port = free_port()
     cfg = collector_config(tmp_path, receiver.port, metrics_port, ready_window="2s")
     app_log = tmp_path / "logs" / "app.log"

@@ -180,3 +180,19 @@ def test_listen_forms() -> None:
     assert split_listen("0.0.0.0:2020") == ("0.0.0.0", 2020)
     assert split_listen("[::1]:9") == ("::1", 9)
     assert split_listen(":2020") == ("0.0.0.0", 2020)
+
+
+def test_server_serves_the_configured_textfiles_while_running(
+    tmp_path: Path, registry: CollectorRegistry
+) -> None:
+    (tmp_path / "svc.prom").write_text("# TYPE svc_jobs gauge\nsvc_jobs 2\n")
+    cfg = MetricsConfig(
+        listen="127.0.0.1:0", textfile=TextfileConfig(paths=[str(tmp_path / "*.prom")])
+    )
+    server = MetricsServer(cfg, Health(60.0), registry)
+    server.start()
+    try:
+        assert "\nsvc_jobs 2.0\n" in get(server.port, "/metrics").body
+    finally:
+        server.stop()
+    assert not any(f.name == "svc_jobs" for f in registry.collect())
