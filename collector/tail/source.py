@@ -350,6 +350,9 @@ class FileSource:
     async def _hand_on(self, batch: LineBatch) -> None:
         self.inflight.take(batch.nbytes)
         await self.emit(batch)
+        # Let the client send and read acks between batches: without this a file that
+        # fits in the budget would be read whole before the first byte leaves.
+        await asyncio.sleep(0)
 
     def reap(self) -> None:
         """Close files rotated away once read to EOF and quiet for rotate_wait."""
