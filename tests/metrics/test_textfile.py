@@ -6,11 +6,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_text
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 
 from collector.metrics.config import TextfileConfig
 from collector.metrics.pipeline import REGISTRY
-from collector.metrics.textfile import TextfileCollector
+from collector.metrics.textfile import TextfileCollector, TextfileError, _Families, parse_textfile
 
 GOOD = (
     "# HELP svc_settlement_batches_total Settlement batches sent.\n"
@@ -150,3 +154,42 @@ def test_vanished_file_disappears(tmp_path: Path) -> None:
 def test_not_registered_without_paths(registry: CollectorRegistry) -> None:
     TextfileCollector(TextfileConfig(), registry)
     assert not any(f.name.startswith("collector_textfile") for f in registry.collect())
+
+
+_LINES = st.sampled_from(
+    [
+        "svc_a 1",
+        'svc_b{x="1"} 2',
+        "# TYPE svc_c counter",
+        "svc_c_total 3",
+        "# HELP svc_a A.",
+        "# TYPE svc_h histogram",
+        'svc_h_bucket{le="1"} 1',
+        'svc_h_bucket{le="+Inf"} 2',
+        "svc_h_count 2",
+        "svc_h_sum 0.5",
+        "svc_a 1 123",
+        "svc_{",
+        '{x="1"} 1',
+        "svc_d NaN",
+        "# TYPE svc_a summary",
+        'svc_a{quantile="x"} 1',
+        "",
+        "#",
+        "# TYPE",
+        "svc_e +Inf",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(st.one_of(_LINES, st.text(max_size=30)), max_size=12))
+def test_any_content_is_served_or_skipped_never_raises(lines: list[str]) -> None:
+    """A raise in collect() would fail the whole scrape: every input is one or the other."""
+    text = "\n".join(lines) + "\n"
+    try:
+        families = parse_textfile(text, lambda name: False)
+    except TextfileError:
+        return
+    served = openmetrics_text(_Families(families)).decode()
+    list(parse_openmetrics(served))
