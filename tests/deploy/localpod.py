@@ -20,7 +20,7 @@ import base64
 import json
 import re
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +132,7 @@ class LocalPod:
         self.spec: Manifest = self.template["spec"]
         self.docs = docs
         self.root = root
-        self.fields = {
+        self.fields: dict[str, str] = {
             "metadata.name": f"{deployment['metadata']['name']}-7d9c5b-x2x7q",
             "metadata.namespace": self.namespace,
             "spec.nodeName": "node-a",
@@ -159,7 +159,7 @@ class LocalPod:
     # volumes
 
     def _materialize(self, volume: Manifest) -> Path:
-        target = self.root / "volumes" / volume["name"]
+        target = self.root / "volumes" / str(volume["name"])
         target.mkdir(parents=True)
         if "emptyDir" in volume:
             return target
@@ -225,7 +225,7 @@ class LocalPod:
         for mount_path, host, _ in self.mounts(container):
             text = re.sub(
                 rf"(?<![\w./-]){re.escape(mount_path)}(?=[/\"'\s,\]]|$)",
-                lambda _m, h=str(host): h,
+                _literal(str(host)),
                 text,
                 flags=re.MULTILINE,
             )
@@ -284,6 +284,11 @@ class LocalPod:
         if port not in self.ports:
             raise LookupError(f"{probe} port {port} is not a containerPort")
         return f"http://127.0.0.1:{self.ports[port]}{get.get('path', '/')}"
+
+
+def _literal(replacement: str) -> Callable[[re.Match[str]], str]:
+    """A re.sub replacement taken as is (a host path may hold backslashes or `\\g`)."""
+    return lambda _m: replacement
 
 
 def _secret_data(secret: Manifest) -> dict[str, str]:
