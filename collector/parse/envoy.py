@@ -23,24 +23,45 @@ from typing import Any
 
 from collector.parse.config import ParserOptions
 from collector.parse.eventtime import EventTimes
-from collector.parse.fields import apply_types, int_or_none, none_if_dash
+from collector.parse.fields import apply_types, int_or_none
 from collector.parse.jsonlines import decode_one
 from collector.parse.result import ParseResult, text_of, unparsed
 
-ACCESS_LINE = re.compile(
+
+def _quoted(name: str) -> str:
+    return f'"(?:-|(?P<{name}>[^"]*))"'
+
+
+def _token(name: str) -> str:
+    return rf"(?:-|(?P<{name}>\S+))"
+
+
+def _number(name: str) -> str:
+    return rf"(?:-|(?P<{name}>\d+))"
+
+
+# A `-` matches outside the named group, so "no value" comes out as None directly.
+_HEAD = (
     r"\[(?P<start_time>[^\]]*)\] "
-    r'"(?P<method>\S+) (?P<path>\S+) (?P<protocol>[^"]*)" '
-    r"(?P<response_code>\d+|-) (?P<response_flags>\S+)"
-    r"(?: (?P<response_code_details>\S+) (?P<connection_termination_details>\S+) "
-    r'"(?P<upstream_transport_failure_reason>[^"]*)")?'
-    r" (?P<bytes_received>\d+|-) (?P<bytes_sent>\d+|-) (?P<duration>\d+|-)"
-    r" (?P<upstream_service_time>\S+)"
-    r' "(?P<x_forwarded_for>[^"]*)" "(?P<user_agent>[^"]*)" "(?P<request_id>[^"]*)"'
-    r' "(?P<authority>[^"]*)" "(?P<upstream_host>[^"]*)"'
-    r"(?: (?P<upstream_cluster>\S+) (?P<upstream_local_address>\S+)"
-    r" (?P<downstream_local_address>\S+) (?P<downstream_remote_address>\S+)"
-    r" (?P<requested_server_name>\S+) (?P<route_name>\S+))?"
+    rf'"{_token("method")} {_token("path")} (?:-|(?P<protocol>[^"]*))" '
+    rf"{_number('response_code')} {_token('response_flags')}"
 )
+_ISTIO_MIDDLE = (
+    f" {_token('response_code_details')} {_token('connection_termination_details')}"
+    f" {_quoted('upstream_transport_failure_reason')}"
+)
+_BODY = (
+    f" {_number('bytes_received')} {_number('bytes_sent')} {_number('duration')}"
+    f" {_token('upstream_service_time')} {_quoted('x_forwarded_for')} {_quoted('user_agent')}"
+    f" {_quoted('request_id')} {_quoted('authority')} {_quoted('upstream_host')}"
+)
+_ISTIO_TAIL = (
+    f" {_token('upstream_cluster')} {_token('upstream_local_address')}"
+    f" {_token('downstream_local_address')} {_token('downstream_remote_address')}"
+    f" {_token('requested_server_name')} {_token('route_name')}" + r"(?=\s|$)"
+)
+ISTIO_LINE = re.compile(_HEAD + _ISTIO_MIDDLE + _BODY + _ISTIO_TAIL)
+ENVOY_LINE = re.compile(_HEAD + _BODY + r"(?=\s|$)")
 NUMERIC_FIELDS = (
     "response_code",
     "bytes_received",
@@ -48,29 +69,22 @@ NUMERIC_FIELDS = (
     "duration",
     "upstream_service_time",
 )
-_NUMERIC = frozenset(NUMERIC_FIELDS)
-_ISTIO_MIDDLE = (
-    "response_code_details",
-    "connection_termination_details",
-    "upstream_transport_failure_reason",
-)
-_ISTIO_TAIL = (
-    "upstream_cluster",
-    "upstream_local_address",
-    "downstream_local_address",
-    "downstream_remote_address",
-    "requested_server_name",
-    "route_name",
-)
 
 
-def _from_text(m: re.Match[str]) -> dict[str, Any]:
-    groups = m.groupdict()
-    record: dict[str, Any] = {}
-    for name, value in groups.items():
-        if value is None and (name in _ISTIO_MIDDLE or name in _ISTIO_TAIL):
-            continue  # Envoy's shorter default format: the field is not there at all
-        record[name] = int_or_none(value) if name in _NUMERIC else none_if_dash(value)
+def _names(pattern: re.Pattern[str]) -> tuple[str, ...]:
+    return tuple(sorted(pattern.groupindex, key=pattern.groupindex.__getitem__))
+
+
+_ISTIO_NAMES = _names(ISTIO_LINE)
+_ENVOY_NAMES = _names(ENVOY_LINE)
+
+
+def _from_text(m: re.Match[str], names: tuple[str, ...]) -> dict[str, Any]:
+    record: dict[str, Any] = dict(zip(names, m.groups(), strict=True))
+    for name in NUMERIC_FIELDS:
+        value = record[name]
+        if value is not None and value.isdigit():
+            record[name] = int(value)
     return record
 
 
@@ -93,14 +107,21 @@ class EnvoyParser:
         key = self._message_key
         records: list[dict[str, Any]] = []
         append = records.append
-        match = ACCESS_LINE.match
+        istio, envoy = ISTIO_LINE.match, ENVOY_LINE.match
         for line in lines:
             if line[:1] == b"{":
                 append(_numbers(decode_one(line, key, errors)))
                 continue
             text = text_of(line)
-            m = match(text)
-            append(unparsed(text, "no_match", key, errors) if m is None else _from_text(m))
+            m = istio(text)
+            if m is not None:
+                append(_from_text(m, _ISTIO_NAMES))
+                continue
+            m = envoy(text)
+            if m is not None:
+                append(_from_text(m, _ENVOY_NAMES))
+                continue
+            append(unparsed(text, "no_match", key, errors))
         if self._types:
             apply_types(records, self._types)
         return ParseResult(records, self._times.of(records), errors)

@@ -106,7 +106,7 @@ def _seconds_ns(text: str) -> int | None:
 
 def _fraction_digits(value: Any) -> int | None:
     """How many fraction digits the batch's first value has (0: none), None: not RFC 3339."""
-    if type(value) is not str or len(value) < 20:
+    if type(value) is not str or len(value) < 20 or value[4] != "-" or value[10] not in "Tt ":
         return None
     if value[19] not in ".,":
         return 0
@@ -132,7 +132,7 @@ class TimeConverter:
         # last fraction group and zone at once: "Z" / ".123Z" / "456Z" / "789Z" -> ns
         self._fast_tails: dict[int, dict[str, int]] = {0: {}, 3: {}, 6: {}, 9: {}}
         self._seconds: dict[tuple[str, ...], int] = {}  # broken-down second + offset -> ns
-        self._strptime: dict[str, int] = {}
+        self._whole: dict[str, int] = {}  # whole value -> ns, for second-precision layouts
         self.one: Callable[[Any], int]
         if time_format in ("auto", "rfc3339"):
             self.one = self._auto if time_format == "auto" else self._rfc3339
@@ -144,8 +144,8 @@ class TimeConverter:
 
     def many(self, values: list[Any]) -> list[int]:
         """Nanoseconds for each value, 0 where a value gives no time."""
-        if self.format in ("auto", "rfc3339") and values:
-            digits = _fraction_digits(values[0])
+        if values:
+            digits = _fraction_digits(values[0]) if self.format in ("auto", "rfc3339") else None
             if digits in (0, 3, 6, 9):
                 for attempt in (1, 2):
                     try:
@@ -155,6 +155,12 @@ class TimeConverter:
                             break
                     except Exception:
                         break  # not a string, or some value of another layout
+            elif digits is None:
+                whole = self._whole  # second-precision layouts: nginx's $time_local, strptime
+                try:
+                    return [whole[v] for v in values]
+                except (KeyError, TypeError):
+                    pass
         return list(map(self.one, values))
 
     def _fast(self, values: list[Any], digits: int) -> list[int]:
@@ -282,7 +288,13 @@ class TimeConverter:
                 int(year), month, int(day), int(hour), int(minute), int(second), offset
             )
             self._seconds[key] = base
+        self._remember(value, base)
         return base
+
+    def _remember(self, value: str, ns: int) -> None:
+        if len(self._whole) >= _CACHE_LIMIT:
+            self._whole.clear()
+        self._whole[value] = ns
 
     def _base(
         self,
@@ -321,7 +333,7 @@ class TimeConverter:
     def _pattern(self, value: Any) -> int:
         if type(value) is not str:
             return 0
-        ns = self._strptime.get(value)
+        ns = self._whole.get(value)
         if ns is not None:
             return ns
         try:
@@ -333,9 +345,7 @@ class TimeConverter:
         delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
         ns = _in_range(delta // timedelta(microseconds=1) * 1000)
         if "%f" not in self.format:  # second precision: worth remembering
-            if len(self._strptime) >= _CACHE_LIMIT:
-                self._strptime.clear()
-            self._strptime[value] = ns
+            self._remember(value, ns)
         return ns
 
 

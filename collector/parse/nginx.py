@@ -18,7 +18,7 @@ from typing import Any
 
 from collector.parse.config import ParserOptions
 from collector.parse.eventtime import EventTimes
-from collector.parse.fields import apply_types, int_or_none, none_if_dash
+from collector.parse.fields import apply_types
 from collector.parse.regexp import match_lines
 from collector.parse.result import ParseResult
 
@@ -34,7 +34,7 @@ def _record(m: re.Match[str]) -> dict[str, Any]:
     (addr, user, time_local, request, status, sent, referer, agent, forwarded) = m.groups()
     record: dict[str, Any] = {
         "remote_addr": addr,
-        "remote_user": none_if_dash(user),
+        "remote_user": None if user == "-" else user,
         "time_local": time_local,
     }
     parts = request.split(" ")
@@ -42,12 +42,12 @@ def _record(m: re.Match[str]) -> dict[str, Any]:
         record["request_method"], record["request_uri"], record["server_protocol"] = parts
     else:
         record["request"] = request
-    record["status"] = int_or_none(status)
-    record["body_bytes_sent"] = int_or_none(sent)
-    record["http_referer"] = none_if_dash(referer)
-    record["http_user_agent"] = none_if_dash(agent)
+    record["status"] = None if status == "-" else int(status)
+    record["body_bytes_sent"] = None if sent == "-" else int(sent)
+    record["http_referer"] = None if referer == "-" else referer
+    record["http_user_agent"] = None if agent == "-" else agent
     if forwarded is not None:
-        record["http_x_forwarded_for"] = none_if_dash(forwarded)
+        record["http_x_forwarded_for"] = None if forwarded == "-" else forwarded
     return record
 
 

@@ -56,13 +56,21 @@ JSON_NAMES = {
 
 def _brackets(record: dict[str, Any], b1: str, b2: str | None, b3: str | None) -> None:
     """Tell `[app] [thread] [correlation]` apart when some of them are absent."""
-    given = [b for b in (b1, b2, b3) if b is not None]
     correlation = None
-    if len(given) >= 2 and _CORRELATION.fullmatch(given[-1]):
-        correlation = _CORRELATION.fullmatch(given.pop())
-    if len(given) >= 2:
-        record["app"] = given[0].strip()
-    record["thread"] = given[-1].strip()
+    if b3 is not None:
+        record["app"] = b1.strip()
+        thread = b2 or ""
+        correlation = _CORRELATION.fullmatch(b3)
+    elif b2 is not None:
+        correlation = _CORRELATION.fullmatch(b2)
+        if correlation is None:
+            record["app"] = b1.strip()
+            thread = b2
+        else:
+            thread = b1
+    else:
+        thread = b1
+    record["thread"] = thread.strip()
     if correlation is not None and correlation.group("trace"):
         record["trace_id"] = correlation.group("trace")
         record["span_id"] = correlation.group("span")
@@ -75,8 +83,12 @@ def from_text(m: re.Match[str], text: str) -> dict[str, Any]:
         record["pid"] = int(pid)
     _brackets(record, b1, b2, b3)
     record["logger"] = logger
-    rest = text[m.end() + 1 :]
-    if rest and _FRAME.search(rest):
+    end = m.end()
+    if end == len(text):
+        record["message"] = message
+        return record
+    rest = text[end + 1 :]
+    if _FRAME.search(rest):
         record["message"] = message
         record["stack_trace"] = rest
     else:

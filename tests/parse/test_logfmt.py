@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from collector.parse import PARSE_ERROR_KEY
+from collector.parse.logfmt import _pairs_with_escapes, pairs
 from tests.parse.helpers import ns, parse
 
 
@@ -52,3 +56,18 @@ def test_lines_that_are_not_logfmt() -> None:
 def test_unknown_escape_keeps_the_value_as_written() -> None:
     (record,) = parse("logfmt", [b'msg="a\\qb"']).records
     assert record["msg"] == "a\\qb"
+
+
+_tokens = st.sampled_from(
+    ["a", "b", "key", "=", '"', " ", "  ", "\t", "x y", "\\", '\\"', "v=1", "é", ".", "-"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(parts=st.lists(_tokens, max_size=14))
+def test_fast_split_path_agrees_with_the_regex(parts: list[str]) -> None:
+    """Lines without escapes take a split-based path; the regex is the reference."""
+    text = "".join(parts)
+    if "\\" in text or "=" not in text:
+        return
+    assert pairs(text) == _pairs_with_escapes(text)
