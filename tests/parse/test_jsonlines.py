@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from collector.parse import PARSE_ERROR_KEY
 from tests.parse.helpers import ns, parse
 
@@ -97,3 +102,28 @@ def test_type_hints_convert_and_never_lose_values() -> None:
         types={"amount": "int", "rate": "float", "ok": "bool", "code": "str", "bad": "int"},
     )
     assert result.records == [{"amount": 12, "rate": 0.5, "ok": True, "code": "42", "bad": "x12"}]
+
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**100), max_value=2**100)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(objects=st.lists(st.dictionaries(st.text(max_size=8), _values, max_size=6), max_size=8))
+def test_any_json_object_comes_back_equal(objects: list[dict[str, object]]) -> None:
+    lines = [json.dumps(o, ensure_ascii=bool(i % 2)).encode() for i, o in enumerate(objects)]
+    result = parse("json", lines)
+    assert result.records == objects
+    assert result.errors == {}
