@@ -108,3 +108,41 @@ def test_build_context_holds_what_the_build_copies_and_nothing_else() -> None:
     leaked = {f.split("/")[0] for f in sent} - {"collector", "pyproject.toml", "README.md"}
     assert not leaked, f"sent to the build context: {sorted(leaked)}"
     assert not any(f.endswith(".pyc") for f in sent)
+
+
+def _build_stage_runs() -> list[str]:
+    """The RUN commands of the `build` stage, line continuations joined."""
+    text = re.sub(r"\\\n", " ", TEXT)
+    stage = re.search(r"^FROM\s+\S+\s+AS\s+build\s*$(.*?)^FROM\s", text, re.M | re.S | re.I)
+    assert stage is not None, "no `AS build` stage"
+    return re.findall(r"^RUN\s+(.+)$", stage.group(1), re.M)
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_build_stage_commands_build_a_working_venv_from_the_context(tmp_path: Path) -> None:
+    """No Docker engine here: the build stage's own RUN lines run on a copy of what the
+    build context would hold, with /wheels and /opt/collector mapped to temp dirs. The
+    result must run `collector version` without pip in it."""
+    context = tmp_path / "src"
+    for rel in _context_files():
+        (context / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, context / rel)
+    wheels, venv = tmp_path / "wheels", tmp_path / "opt-collector"
+    tools = Path(sys.executable).parent  # python and pip, as on the base image's PATH
+    for command in _build_stage_runs():
+        command = command.replace("/wheels", str(wheels)).replace("/opt/collector", str(venv))
+        proc = subprocess.run(
+            ["bash", "-c", command],
+            cwd=context,
+            env={"PATH": f"{tools}:/usr/bin:/bin", "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert not (venv / "bin" / "pip").exists(), "pip left in the runtime venv"
+    version = subprocess.run(
+        [str(venv / "bin" / "collector"), "version"], capture_output=True, text=True, timeout=60
+    )
+    assert version.returncode == 0 and version.stdout.startswith("collector "), version.stderr
