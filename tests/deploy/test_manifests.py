@@ -276,3 +276,24 @@ def test_every_checkov_skip_in_k8s_is_documented() -> None:
     }
     deploy_doc = (REPO / "docs" / "deploy.md").read_text()
     assert all(s in deploy_doc for s in skips), "docs/deploy.md must explain every skip"
+
+
+def _bytes(quantity: str) -> int:
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "K": 10**3, "M": 10**6, "G": 10**9}
+    for suffix, factor in units.items():
+        if quantity.endswith(suffix):
+            return int(float(quantity[: -len(suffix)]) * factor)
+    return int(quantity)
+
+
+@pytest.mark.parametrize("deployment", [PAYMENT, AGGREGATOR], ids=["payment", "aggregator"])
+def test_ephemeral_storage_limits_cover_the_emptydirs(deployment: dict[str, Any]) -> None:
+    """The kubelet evicts a pod whose ephemeral usage (emptyDirs, logs, writable layers)
+    passes the sum of its containers' limits: that sum must hold every emptyDir full,
+    or the pod is evicted before the logs' sizeLimit is ever reached."""
+    spec = deployment["spec"]["template"]["spec"]
+    limits = sum(
+        _bytes(c["resources"]["limits"]["ephemeral-storage"]) for c in all_containers(spec)
+    )
+    volumes = sum(_bytes(v["emptyDir"]["sizeLimit"]) for v in spec["volumes"] if "emptyDir" in v)
+    assert limits >= volumes + 128 * 2**20
