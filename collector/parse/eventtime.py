@@ -145,7 +145,10 @@ class TimeConverter:
     def many(self, values: list[Any]) -> list[int]:
         """Nanoseconds for each value, 0 where a value gives no time."""
         if values:
-            digits = _fraction_digits(values[0]) if self.format in ("auto", "rfc3339") else None
+            first = next((v for v in values if v is not None), None)
+            if first is None:
+                return [0] * len(values)
+            digits = _fraction_digits(first) if self.format in ("auto", "rfc3339") else None
             if digits in (0, 3, 6, 9):
                 for attempt in (1, 2):
                     try:
@@ -164,16 +167,21 @@ class TimeConverter:
         return list(map(self.one, values))
 
     def _fast(self, values: list[Any], digits: int) -> list[int]:
+        # `None` (a record without the field, a line that did not parse) gives 0 here
+        # rather than sending the whole batch down the careful path.
         s, t = self._fast_seconds, self._fast_tails[digits]
         if digits == 3:
-            return [s[v[:19]] + t[v[19:]] for v in values]
+            return [0 if v is None else s[v[:19]] + t[v[19:]] for v in values]
         if digits == 9:
             ms, us = _MILLIS, _MICROS
-            return [s[v[:19]] + ms[v[19:23]] + us[v[23:26]] + t[v[26:]] for v in values]
+            return [
+                0 if v is None else s[v[:19]] + ms[v[19:23]] + us[v[23:26]] + t[v[26:]]
+                for v in values
+            ]
         if digits == 6:
             ms = _MILLIS
-            return [s[v[:19]] + ms[v[19:23]] + t[v[23:]] for v in values]
-        return [s[v[:19]] + t[v[19:]] for v in values]
+            return [0 if v is None else s[v[:19]] + ms[v[19:23]] + t[v[23:]] for v in values]
+        return [0 if v is None else s[v[:19]] + t[v[19:]] for v in values]
 
     def _learn(self, values: list[Any], digits: int) -> bool:
         """Add the seconds and zones of `values` the fast dicts miss; False if one is invalid."""
@@ -181,6 +189,8 @@ class TimeConverter:
         cut = 20 + digits if digits else 19  # where the zone starts
         for v in values:
             if type(v) is not str:
+                if v is None:
+                    continue
                 return False
             head, zone = v[:19], v[cut:]
             if head not in seconds:
