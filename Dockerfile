@@ -5,11 +5,12 @@
 #   docker build -t ghcr.io/example/collector:0.1.0 --build-arg VERSION=0.1.0 \
 #     --build-arg REVISION="$(git rev-parse HEAD)" .
 #
-# Stage 1 builds wheels for the project and every dependency; stage 2 installs only those
-# wheels into a virtualenv with no network, so the runtime stage has no compiler, no
-# build tools and no pip cache. The runtime needs no shell: ENTRYPOINT and HEALTHCHECK use
-# the exec form. The root filesystem can be mounted read-only: the only path the process
-# writes is the checkpoint directory (/var/lib/collector, a volume in Kubernetes).
+# The build stage turns the project and every dependency into wheels, installs only those
+# wheels (--no-index) into a virtualenv, then removes pip and setuptools from it; the
+# runtime stage copies that venv alone: no compiler, no build tools, no pip, no cache.
+# The runtime needs no shell: ENTRYPOINT, CMD and HEALTHCHECK use the exec form. The root
+# filesystem can be mounted read-only: the only path the process writes is the checkpoint
+# directory (/var/lib/collector, a volume in Kubernetes).
 # The tests run on Python 3.11, so the image does too. Bump the base deliberately (and
 # re-run the tests); pin it by digest in your registry mirror if your policy asks for it.
 FROM python:3.11.11-slim-bookworm AS base
@@ -24,7 +25,7 @@ COPY collector ./collector
 RUN pip wheel --wheel-dir /wheels . \
  && python -m venv /opt/collector \
  && /opt/collector/bin/pip install --no-index --find-links /wheels collector \
- && /opt/collector/bin/pip uninstall --yes pip \
+ && /opt/collector/bin/pip uninstall --yes pip setuptools \
  && /opt/collector/bin/python -m compileall -q /opt/collector
 
 FROM base
