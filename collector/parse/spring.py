@@ -30,10 +30,10 @@ from collector.parse.jsonlines import decode_one
 from collector.parse.result import ParseResult, text_of, unparsed
 
 HEADER = re.compile(
-    r"(?P<time>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)\s+"
-    r"(?P<level>[A-Z]{4,7})\s+(?:(?P<pid>\d+)\s+)?---\s+"
-    r"\[(?P<b1>[^\]\n]*)\]\s+(?:\[(?P<b2>[^\]\n]*)\]\s+)?(?:\[(?P<b3>[^\]\n]*)\]\s+)?"
-    r"(?P<logger>[^\s\[][^\s]*)\s+: ?(?P<message>.*)"
+    r"(?P<time>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)[ \t]+"
+    r"(?P<level>[A-Z]{4,7})[ \t]+(?:(?P<pid>\d+)[ \t]+)?---[ \t]+"
+    r"\[(?P<b1>[^\]\n]*)\][ \t]+(?:\[(?P<b2>[^\]\n]*)\][ \t]+)?(?:\[(?P<b3>[^\]\n]*)\][ \t]+)?"
+    r"(?P<logger>[^\s\[][^\s]*?)[ \t]*: ?(?P<message>.*)"
 )
 # Boot 3.2's CorrelationIdFormatter: "[traceId-spanId]", or blanks when there is no trace.
 _CORRELATION = re.compile(r"\s*|(?P<trace>[0-9a-fA-F]{16,32})-(?P<span>[0-9a-fA-F]{8,16})")

@@ -193,3 +193,10 @@ def test_malformed_spring_lines() -> None:
     ]
     assert result.records[3]["message"] == "\ufffd\ufffd binary \x00 junk"
     assert result.errors == {"no_match": 3, "invalid_json": 1}
+
+
+def test_log4j2_layout_without_padding() -> None:
+    line = b"2026-11-26T11:13:44.345Z ERROR 7 --- [main] com.example.App: failed: ledger down"
+    (record,) = parse("spring", [line]).records
+    assert record["thread"] == "main" and record["logger"] == "com.example.App"
+    assert record["message"] == "failed: ledger down"
