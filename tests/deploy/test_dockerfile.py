@@ -7,6 +7,7 @@ computed from .dockerignore, and what the runtime stage runs is read from the fi
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import shutil
 import subprocess
@@ -71,29 +72,43 @@ def test_runtime_stage_runs_the_collector_as_a_fixed_non_root_uid() -> None:
     } <= labels
 
 
-def _context_files() -> set[str]:
-    """What `docker build .` sends, by .dockerignore's rules (last matching line wins)."""
+def _dockerignore_rules() -> list[tuple[bool, str]]:
     rules = []
     for line in (REPO / ".dockerignore").read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             rules.append((line.startswith("!"), line.lstrip("!").rstrip("/")))
+    return rules
+
+
+def _sent(rel: str, rules: list[tuple[bool, str]]) -> bool:
+    """Docker's rule: the last pattern matching the path or one of its parents wins."""
+    parts = rel.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    included = True
+    for negated, pattern in rules:
+        if any(fnmatch.fnmatchcase(p, pattern) for p in prefixes) or (
+            pattern.startswith("**/") and any(fnmatch.fnmatchcase(p, pattern[3:]) for p in parts)
+        ):
+            included = negated
+    return included
+
+
+def _context_files() -> set[str]:
+    """What `docker build .` sends, by .dockerignore's rules."""
+    rules = _dockerignore_rules()
+    reincluded = [p for negated, p in rules if negated]
     sent = set()
-    for path in REPO.rglob("*"):
-        if not path.is_file():
-            continue
-        rel = path.relative_to(REPO).as_posix()
-        included = True
-        for negated, pattern in rules:
-            parts = rel.split("/")
-            prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-            if any(fnmatch.fnmatchcase(p, pattern) for p in prefixes) or (
-                pattern.startswith("**/")
-                and any(fnmatch.fnmatchcase(p, pattern[3:]) for p in parts)
-            ):
-                included = negated
-        if included:
-            sent.add(rel)
+    for top, dirs, files in os.walk(REPO):
+        base = Path(top).relative_to(REPO).as_posix()
+        base = "" if base == "." else base + "/"
+        # Like Docker, skip an excluded directory that no `!pattern` can reach into.
+        dirs[:] = [
+            d
+            for d in dirs
+            if _sent(base + d, rules) or any(p.startswith(base + d + "/") for p in reincluded)
+        ]
+        sent.update(base + f for f in files if _sent(base + f, rules))
     return sent
 
 
