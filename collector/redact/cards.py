@@ -47,11 +47,6 @@ MIN_LENGTH = 12
 MIN_LENGTH_NO_CONTEXT = 13
 MAX_LENGTH = 19
 
-# (prefix length, lo, hi, brand) flattened once for the hot check.
-_TABLE: tuple[tuple[int, int, int, Brand], ...] = tuple(
-    (len(lo), int(lo), int(hi), brand) for brand in BRANDS for lo, hi in brand.prefixes
-)
-
 
 # Every digit a card number can start with; the pre-scan only looks at runs starting so.
 FIRST_DIGITS = "".join(
@@ -61,28 +56,49 @@ FIRST_DIGITS = "".join(
 )
 
 
+# Prefix string -> lengths its brands issue, expanded from the table once (a few thousand
+# entries) so that a lookup is a handful of dict probes instead of a scan of the table.
+_LENGTHS_BY_PREFIX: dict[str, frozenset[int]] = {}
+_NAME_BY_PREFIX: dict[str, str] = {}
+for _brand in BRANDS:
+    for _lo, _hi in _brand.prefixes:
+        for _p in range(int(_lo), int(_hi) + 1):
+            _key = str(_p).zfill(len(_lo))
+            _LENGTHS_BY_PREFIX[_key] = _LENGTHS_BY_PREFIX.get(_key, frozenset()) | frozenset(
+                _brand.lengths
+            )
+            _NAME_BY_PREFIX.setdefault(_key, _brand.name)
+_PREFIX_LENGTHS = tuple(sorted({len(k) for k in _LENGTHS_BY_PREFIX}))
+_DOUBLED = {str(d): (2 * d - 9 if d > 4 else 2 * d) for d in range(10)}
+
+
 def luhn_ok(digits: str) -> bool:
     """The mod-10 check every issuer's PAN satisfies."""
-    total = 0
-    double = False
-    for ch in reversed(digits):
-        d = ord(ch) - 48
-        if double:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-        double = not double
+    total = sum(map(int, digits[-1::-2])) + sum(map(_DOUBLED.__getitem__, digits[-2::-2]))
     return total % 10 == 0
 
 
 def brand_of(digits: str) -> str | None:
     """The first brand whose prefix and length fit `digits` (Luhn not checked)."""
     n = len(digits)
-    for plen, lo, hi, brand in _TABLE:
-        if n in brand.lengths and n >= plen and lo <= int(digits[:plen]) <= hi:
-            return brand.name
+    for plen in _PREFIX_LENGTHS:
+        lengths = _LENGTHS_BY_PREFIX.get(digits[:plen])
+        if lengths is not None and n in lengths:
+            for brand in BRANDS:
+                if n in brand.lengths and any(
+                    lo <= digits[: len(lo)] <= hi for lo, hi in brand.prefixes
+                ):
+                    return brand.name
     return None
+
+
+def _brand_fits(digits: str) -> bool:
+    n = len(digits)
+    for plen in _PREFIX_LENGTHS:
+        lengths = _LENGTHS_BY_PREFIX.get(digits[:plen])
+        if lengths is not None and n in lengths:
+            return True
+    return False
 
 
 def is_pan(digits: str, card_context: bool = False) -> bool:
@@ -94,7 +110,7 @@ def is_pan(digits: str, card_context: bool = False) -> bool:
     n = len(digits)
     if n > MAX_LENGTH or n < (MIN_LENGTH if card_context else MIN_LENGTH_NO_CONTEXT):
         return False
-    return brand_of(digits) is not None and luhn_ok(digits)
+    return _brand_fits(digits) and luhn_ok(digits)
 
 
 def luhn_complete(body: str) -> str:

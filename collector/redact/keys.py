@@ -59,29 +59,40 @@ def _letters(word: str) -> str:
     return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
 
 
-def name_pattern(name: str, scan_style: bool = False) -> str:
-    """Regex source for `name` at word boundaries (see module doc)."""
+def _rest_pattern(name: str) -> str:
+    """Everything after the first letter: word letters, optional separators between."""
     ws = words(name)
-    if not ws:
-        raise ValueError(f"key name {name!r} holds no letters or digits")
-    first = ws[0]
-    rest = _letters(first[1:])
-    c = first[0]
-    if c.isalpha():
-        # The scan style consumes the char before (RE2 has no look-behind).
-        before = "(?:^|[^A-Za-z\\n])" if scan_style else "(?<![A-Za-z])"
-        head = f"(?:{c.upper()}|{before}{c.lower()})"
-    else:
-        head = re.escape(c)
-    body = head + rest
+    if not ws or not ws[0][0].isalpha():
+        raise ValueError(f"key name {name!r} must start with a letter")
+    body = _letters(ws[0][1:])
     for w in ws[1:]:
         body += _SEP + _letters(w)
-    tail = "(?:[^a-z\\n]|$)" if scan_style else "(?![a-z])"
-    return body + tail
+    return body
 
 
 def names_pattern(names: Iterable[str], scan_style: bool = False) -> str:
-    return "|".join(f"(?:{name_pattern(n, scan_style)})" for n in names)
+    """Regex source matching any of `names` at word boundaries (see module doc).
+
+    The default style suits Python's `re`: it opens with a class of first letters (so the
+    engine skips every other char fast), then checks the word start with a look-behind on
+    the two chars just read: an uppercase first letter, or one after a non-letter.
+    `scan_style` consumes the char before instead (RE2 has no look-behind).
+    """
+    by_first: dict[str, list[str]] = {}
+    for name in names:
+        by_first.setdefault(words(name)[0][0] if words(name) else "", []).append(
+            _rest_pattern(name)
+        )
+    by_first.pop("", None)
+    if scan_style:
+        alts = [
+            f"(?:{c.upper()}|(?:^|[^A-Za-z\\n]){c})(?:{'|'.join(rests)})"
+            for c, rests in by_first.items()
+        ]
+        return f"(?:{'|'.join(alts)})(?:[^a-z\\n]|$)"
+    firsts = "".join(c + c.upper() for c in by_first)
+    alts = [f"(?<=[{c}{c.upper()}])(?:{'|'.join(rests)})" for c, rests in by_first.items()]
+    return f"[{firsts}](?<![A-Za-z][a-z])(?:{'|'.join(alts)})(?![a-z])"
 
 
 # ISO 8583 field 2 keys: DE2 / F2 / field_002 / "2" (jPOS-style dumps as JSON). Their

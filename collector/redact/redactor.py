@@ -22,7 +22,7 @@ from collector.redact.scan import (
     compile_custom_scan,
     compile_scan,
     flagged_lines,
-    trigger_source,
+    resolve_engine,
 )
 from collector.redact.text import REDACTED, Counts, CustomPattern, TextRedactor, iso_llvar_pan
 
@@ -49,11 +49,12 @@ class _FailClosed(Exception):
 class _Walk:
     """Per-record state: counts by rule and the remaining size budget."""
 
-    __slots__ = ("budget", "counts")
+    __slots__ = ("budget", "counts", "needs")
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, needs: set[str]) -> None:
         self.counts: Counts = {}
         self.budget = budget
+        self.needs = needs  # the strings the careful text passes must see
 
     def spend(self, n: int) -> None:
         self.budget -= n
@@ -73,12 +74,11 @@ class Redactor:
         sad_names = [*SAD_NAMES, *cfg.extra_sensitive_keys]
         expiry_names = [*EXPIRY_NAMES, *cfg.extra_expiry_keys]
         custom = [CustomPattern(r.name, r.pattern, r.replacement) for r in cfg.custom_rules]
-        source = trigger_source([*sad_names, *expiry_names])
-        custom_src = "".join(f"|(?:{r.pattern})" for r in cfg.custom_rules)
-        trigger = re.compile(f"(?:{source}){custom_src}", re.ASCII | re.MULTILINE)
-        self.text = TextRedactor(self.mask, sad_names, expiry_names, custom, trigger)
+        self.scan_engine = resolve_engine(cfg.scan_engine)
+        names = [*sad_names, *expiry_names]
+        self._scan = compile_scan(names, self.scan_engine)
+        self.text = TextRedactor(self.mask, sad_names, expiry_names, custom, self._scan)
         self.keys = KeyClassifier(sad_names, expiry_names)
-        self._scan, self.scan_engine = compile_scan(source, cfg.scan_engine)
         self._custom_scan = compile_custom_scan([r.pattern for r in cfg.custom_rules])
         self._scan_all = bool(cfg.custom_rules) and self._custom_scan is None
         self._max_depth = cfg.max_depth
@@ -109,8 +109,10 @@ class Redactor:
     # --- the careful walk ------------------------------------------------------------------
     def redact_record(self, record: dict[str, Any]) -> dict[str, Any]:
         """The record with card data masked; a placeholder when that cannot be done."""
-        walk = _Walk(self._max_bytes)
         try:
+            strings: list[str] = []
+            self._collect(record, strings, 1)
+            walk = _Walk(self._max_bytes, self.text.needs_work(strings))
             result = self._dict(record, 1, walk, False)
         except _FailClosed as e:
             return self._fail_closed(e.reason)
@@ -150,6 +152,30 @@ class Redactor:
                 counter = self._counters[rule] = REDACTIONS.labels(rule=rule)
             counter.inc(n)
 
+    def _collect(self, node: Any, out: list[str], depth: int) -> None:
+        """Every key and string of the record, so one scan can tell which need work."""
+        if depth > self._max_depth:
+            raise _FailClosed("too_deep")
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(key, str):
+                    out.append(key)
+                if isinstance(value, str):
+                    out.append(value)
+                elif isinstance(value, dict | list):
+                    self._collect(value, out, depth + 1)
+        elif isinstance(node, list):
+            for value in node:
+                if isinstance(value, str):
+                    out.append(value)
+                elif isinstance(value, dict | list):
+                    self._collect(value, out, depth + 1)
+
+    def _text(self, text: str, walk: _Walk, ctx: bool) -> str:
+        if text in walk.needs:
+            return self.text.redact_flagged(text, walk.counts, ctx)
+        return text
+
     def _dict(self, node: dict[Any, Any], depth: int, walk: _Walk, ctx: bool) -> dict[Any, Any]:
         if depth > self._max_depth:
             raise _FailClosed("too_deep")
@@ -160,8 +186,8 @@ class Redactor:
             if isinstance(key, str):
                 walk.spend(len(key))
                 kind = kind_of(key)
-                new_key = self.text.redact(key, walk.counts)
-                if new_key is not key and new_key != key:
+                new_key = self._text(key, walk, False)
+                if new_key != key:
                     while new_key in out or new_key in node:
                         new_key += "#"
                     key = new_key
@@ -180,7 +206,7 @@ class Redactor:
     def _value(self, value: Any, depth: int, walk: _Walk, ctx: bool) -> Any:
         if isinstance(value, str):
             walk.spend(len(value))
-            return self.text.redact(value, walk.counts, ctx)
+            return self._text(value, walk, ctx)
         if isinstance(value, dict):
             return self._dict(value, depth + 1, walk, ctx)
         if isinstance(value, list):

@@ -13,64 +13,39 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from typing import Any, Protocol
 
-from collector.redact.cards import FIRST_DIGITS
-from collector.redact.keys import names_pattern
-from collector.redact.text import DIGIT, SEP
+from collector.redact.patterns import ESCAPES, Matcher, trigger_source
 
 log = logging.getLogger("collector.redact")
 
-# \u00XX escapes of digits, of the separators and of ASCII letters: a JSON writer may use
-# any of them, and the decoded value then holds what the raw bytes did not show.
-ESCAPES = r"\\u00(?:3[0-9]|2[0bBdDeE]|[4-7][0-9a-fA-F])"
+
+def resolve_engine(engine: str) -> str:
+    """`re2` when asked for or (auto) when google-re2 imports, else `re`."""
+    if engine == "re":
+        return "re"
+    try:
+        import re2  # type: ignore[import-not-found,import-untyped,unused-ignore]  # noqa: F401
+    except ImportError:
+        if engine == "re2":
+            raise ValueError("redact.scan_engine re2: google-re2 is not installed") from None
+        return "re"
+    return "re2"
 
 
-class _Matcher(Protocol):
-    def search(self, text: Any, pos: int = ...) -> Any: ...
+def compile_engine(pattern: str | bytes, engine: str) -> Matcher:
+    if engine == "re2":
+        import re2  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+        matcher: Matcher = re2.compile(pattern)
+        return matcher
+    flags = re.ASCII if isinstance(pattern, str) else 0
+    return re.compile(pattern, flags)
 
 
-def trigger_source(names: Iterable[str]) -> str:
-    """Regex source (ASCII only) shared by the pre-scan and the careful pass's gate.
-
-    Each branch covers what one careful pass can change (text.py), so a string with no
-    match is left untouched by all of them:
-    - a bare PAN starts a digit group (after a non-digit or an encoded separator) with a
-      brand's first digit and has 12+ digit units: epoch ms/us/ns (leading 1) never match;
-    - track 1/2 shapes and EMV tag 57: 12 digits before `=`, `D` or `^`, or after `B`;
-    - EMV tag 5A: `5A`, a length byte, 12 digits;
-    - an ISO 8583 message: MTI, bitmap(s), then LL and 12 digits; a field-2 label or key
-      (`DE2`, `F2`, `"2"`) followed by LL and 12 digits;
-    - a float in exponent form large enough to be a card;
-    - a sensitive or expiry key name.
-    """
-    first = f"[{FIRST_DIGITS}]"
-    bound = r"(?:^|[^0-9\n]|%2[0bBdDeE]|\\u002[0bBdDeE]|\\x2[0bBdDeE])"
-    esc_first = rf"(?:\\+u003{first}|%3{first}|\\+x3{first})"
-    branches = [
-        f"(?:{bound}{first}|{esc_first})(?:{SEP}?{DIGIT}){{11}}",
-        r"[0-9]{12}[=Dd^]|B[0-9]{12}",
-        r"5[Aa][0-9A-Fa-f]{2}[0-9]{12}",
-        r"[0-9]{4}[0-9A-Fa-f]{16}(?:[0-9A-Fa-f]{16})?[0-9]{14}",
-        r"(?:^|[^0-9\n])[ _.#\-]{0,2}0{0,2}2[^0-9A-Za-z\n]{0,8}[0-9]{14}",
-        r"[0-9][eE]\+?1[1-8]",
-        names_pattern(names, scan_style=True),
-    ]
-    return "|".join(f"(?:{b})" for b in branches)
-
-
-def compile_scan(source: str, engine: str) -> tuple[_Matcher, str]:
-    """The compiled bytes pattern and the engine that runs it."""
-    pattern = f"(?m)(?:{source})|{ESCAPES}".encode()
-    if engine in ("auto", "re2"):
-        try:
-            import re2  # type: ignore[import-not-found,import-untyped,unused-ignore]
-
-            return re2.compile(pattern), "re2"
-        except ImportError:
-            if engine == "re2":
-                raise ValueError("redact.scan_engine re2: google-re2 is not installed") from None
-    return re.compile(pattern), "re"
+def compile_scan(names: Iterable[str], engine: str) -> Matcher:
+    """The bytes pattern of the pre-scan: the trigger plus every hiding JSON escape."""
+    source = trigger_source(names, engine)
+    return compile_engine(f"(?m)(?:{source})|{ESCAPES}".encode(), engine)
 
 
 def compile_custom_scan(patterns: list[str]) -> re.Pattern[bytes] | None:
@@ -87,7 +62,7 @@ def compile_custom_scan(patterns: list[str]) -> re.Pattern[bytes] | None:
         return None
 
 
-def flagged_lines(matcher: _Matcher, lines: list[bytes]) -> list[int]:
+def flagged_lines(matcher: Matcher, lines: list[bytes]) -> list[int]:
     """Indices of the lines that hold a match of `matcher`, in order, each once."""
     if not lines:
         return []
@@ -116,7 +91,7 @@ def flagged_lines(matcher: _Matcher, lines: list[bytes]) -> list[int]:
         line = last + 1
 
 
-def _flagged_by_offsets(matcher: _Matcher, buf: bytes, lines: list[bytes]) -> list[int]:
+def _flagged_by_offsets(matcher: Matcher, buf: bytes, lines: list[bytes]) -> list[int]:
     from bisect import bisect_right
     from itertools import accumulate
 

@@ -15,16 +15,23 @@ from collections.abc import Callable, Iterable
 
 from collector.redact.cards import MAX_LENGTH, is_pan
 from collector.redact.keys import CARD_WORD, names_pattern
-
-# One digit as it may be written: plain, JSON/C escaped (\u0034, \\u0034, \x34), URL-encoded.
-DIGIT = r"(?:[0-9]|\\+u003[0-9]|%3[0-9]|\\+x3[0-9])"
-# One grouping separator: space, dot, dash, plus, and their URL / JSON escapes.
-SEP = r"(?:[ .+\-]|%20|%2[bBdDeE]|\\+u002[0bBdDeE]|\\+x2[0bBdDeE])"
+from collector.redact.patterns import DIGIT, SEP, Matcher
+from collector.redact.scan import flagged_lines
 
 REDACTED = "[REDACTED]"
 FLAGS = re.ASCII | re.MULTILINE
 
-_CANDIDATE = re.compile(f"{DIGIT}(?:{SEP}?{DIGIT}){{11,}}", FLAGS)
+# A candidate never starts on a digit that belongs to an escape (%20, \u0020, \x20).
+_NOT_IN_ESCAPE = (
+    r"(?<!%)(?<!%2)(?<!\\u)(?<!\\u0)(?<!\\u00)(?<!\\u00[0-9A-Fa-f])(?<!\\x)(?<!\\x[0-9A-Fa-f])"
+)
+_CANDIDATE = re.compile(f"{_NOT_IN_ESCAPE}{DIGIT}(?:{SEP}?{DIGIT}){{11,}}", FLAGS)
+# The same candidates when the text holds no escapes (the common case), without the
+# look-behinds that keep the engine from skipping ahead to the next digit.
+_CANDIDATE_PLAIN = re.compile(r"[0-9](?:[ .+\-]?[0-9]){11,}", FLAGS)
+_TWELVE_DIGITS = re.compile(r"[0-9]{12}", FLAGS)
+_HEX = frozenset("0123456789abcdefABCDEF")
+_HEX_LETTERS = frozenset("abcdefABCDEF")
 _SEP_RE = re.compile(SEP, FLAGS)
 _TRACK1 = re.compile(r"%?B?([0-9]{12,19})\^[^^\r\n]{0,26}\^[0-9]{4}[^\s\"'&,;<>\\?]*\??", FLAGS)
 _TRACK2 = re.compile(r"([0-9]{12,})([=Dd])([0-9]{7,})[Ff]?\??", FLAGS)
@@ -105,27 +112,53 @@ class TextRedactor:
         sad_names: Iterable[str],
         expiry_names: Iterable[str],
         custom: list[CustomPattern],
-        trigger: re.Pattern[str],
+        trigger: Matcher,
     ) -> None:
         self._mask = mask
         self._sad_kv = re.compile(f"(?:{names_pattern(sad_names)}){_KV_TAIL}", FLAGS)
         self._exp_kv = re.compile(f"(?:{names_pattern(expiry_names)}){_KV_TAIL}", FLAGS)
+        self._name_hint = re.compile(names_pattern([*sad_names, *expiry_names]), FLAGS)
         self._custom = custom
-        self.trigger = trigger
+        self._trigger = trigger
+        self._custom_trigger = (
+            re.compile("|".join(f"(?:{c.regex.pattern})" for c in custom)) if custom else None
+        )
+
+    def needs_work(self, strings: list[str]) -> set[str]:
+        """The strings of `strings` that any pass could change, found with one C-level scan.
+
+        The trigger is the pre-scan's own bytes pattern, run over the UTF-8 of the strings
+        joined, so "the scan flags it" and "the careful pass looks at it" cannot disagree.
+        """
+        if not strings:
+            return set()
+        encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
+        found = {strings[i] for i in flagged_lines(self._trigger, encoded)}
+        if self._custom_trigger is not None:
+            search = self._custom_trigger.search
+            found.update(s for s in strings if search(s))
+        return found
 
     def redact(self, text: str, counts: Counts, card_context: bool = False) -> str:
-        if self.trigger.search(text) is None:
+        """`text` redacted, after checking it needs it (one string: the CLI, raw lines)."""
+        if not self.needs_work([text]):
             return text
+        return self.redact_flagged(text, counts, card_context)
+
+    def redact_flagged(self, text: str, counts: Counts, card_context: bool = False) -> str:
+        """Every pass over `text`; the caller has found it in `needs_work`."""
         out = text
         if "^" in out:
             out = self._tracks1(out, counts)
         if "=" in out or "D" in out or "d" in out:
             out = self._tracks2(out, counts)
-        if "5A" in out or "5a" in out:
-            out = self._emv_pan(out, counts)
-        out = self._iso_message(out, counts)
-        out = self._iso_field2(out, counts)
-        out = self._key_values(out, counts)
+        if _TWELVE_DIGITS.search(out):  # every dump form holds 12 plain digits in a row
+            if "5A" in out or "5a" in out:
+                out = self._emv_pan(out, counts)
+            out = self._iso_message(out, counts)
+            out = self._iso_field2(out, counts)
+        if self._name_hint.search(out):
+            out = self._key_values(out, counts)
         out = self._pans(out, counts, card_context)
         for rule in self._custom:
             out, n = rule.regex.subn(rule.replacement, out)
@@ -214,13 +247,15 @@ class TextRedactor:
     # --- bare PANs -----------------------------------------------------------------------
     def _pans(self, text: str, counts: Counts, card_context: bool) -> str:
         spans: list[tuple[int, int, str]] = []
-        for cand in _CANDIDATE.finditer(text):
+        plain = "%" not in text and "\\" not in text
+        for cand in (_CANDIDATE_PLAIN if plain else _CANDIDATE).finditer(text):
             groups = _groups(cand.group())
             base = cand.start()
             context = card_context or bool(
                 CARD_WORD.search(text, max(0, base - _CONTEXT_CHARS), base)
             )
-            i = 0
+            # Digits continuing a hex run (trace ids, hashes) do not start a card.
+            i = 1 if base >= 2 and text[base - 1] in _HEX_LETTERS and text[base - 2] in _HEX else 0
             while i < len(groups):
                 j = self._longest_pan_from(groups, i, context)
                 if j < 0:
@@ -235,17 +270,15 @@ class TextRedactor:
     def _longest_pan_from(groups: list[tuple[int, int, str]], i: int, context: bool) -> int:
         """Index of the last group of the longest card starting at group i, or -1."""
         lengths: list[int] = []
-        total = 0
+        digits = ""
         best = -1
         for j in range(i, len(groups)):
-            n = len(groups[j][2])
-            total += n
-            if total > MAX_LENGTH:
+            digits += groups[j][2]
+            if len(digits) > MAX_LENGTH:
                 break
-            lengths.append(n)
+            lengths.append(len(groups[j][2]))
             if len(lengths) > 1 and not _shape_ok(lengths):
                 continue
-            digits = "".join(g[2] for g in groups[i : j + 1])
             if is_pan(digits, card_context=context):
                 best = j
         return best

@@ -1,0 +1,64 @@
+"""Regex sources shared by the pre-scan and the careful pass, in one place.
+
+`DIGIT` and `SEP` say how a digit and a grouping separator may be written; the trigger says
+what may need the careful pass. The pre-scan runs the trigger over raw lines and the walk
+runs it over a record's strings, so both decide "may hold card data" the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from collector.redact.cards import FIRST_DIGITS
+from collector.redact.keys import names_pattern
+
+# One digit as it may be written: plain, JSON/C escaped (\u0034, \\u0034, \x34), URL-encoded.
+DIGIT = r"(?:[0-9]|\\+u003[0-9]|%3[0-9]|\\+x3[0-9])"
+# One grouping separator: space, dot, dash, plus, and their URL / JSON escapes.
+SEP = r"(?:[ .+\-]|%20|%2[bBdDeE]|\\+u002[0bBdDeE]|\\+x2[0bBdDeE])"
+
+# \u00XX escapes of digits, of the separators and of ASCII letters: a JSON writer may use
+# any of them, and the decoded value then holds what the raw bytes did not show.
+ESCAPES = r"\\u00(?:3[0-9]|2[0bBdDeE]|[4-7][0-9a-fA-F])"
+
+
+class Matcher(Protocol):
+    """A compiled pattern of `re` or of google-re2."""
+
+    def search(self, text: Any, pos: int = ...) -> Any: ...
+
+
+def trigger_source(names: Iterable[str], engine: str = "re2") -> str:
+    """Regex source (ASCII only) shared by the pre-scan and the careful pass's gate.
+
+    Each branch covers what one careful pass can change (text.py), so a string with no
+    match is left untouched by all of them:
+    - a bare PAN starts a digit group (see `bound`) with a brand's first digit and has 12+
+      digit units: epoch ms/us/ns (leading 1) and digits inside hex ids never match;
+    - track 1/2 shapes and EMV tag 57: 12 digits before `=` or `^`, around `D`, after `B`;
+    - EMV tag 5A: `5A`, a length byte, 12 digits;
+    - an ISO 8583 message: MTI, bitmap(s), then LL and 12 digits; a field-2 label or key
+      (`DE2`, `F2`, `"2"`) followed by LL and 12 digits;
+    - a float in exponent form large enough to be a card;
+    - a sensitive or expiry key name.
+    """
+    first = f"[{FIRST_DIGITS}]"
+    # What may stand before a digit group that can start a card: a char that is neither a
+    # digit nor a hex letter, a hex letter that does not continue a hex run (text.py skips
+    # digits inside trace ids and other hex strings), or any escape sequence.
+    bound = (
+        r"(?:^|[^0-9A-Fa-f\n]|(?:^|[^0-9A-Fa-f\n])[A-Fa-f]|%2[0bBdDeE]"
+        r"|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})"
+    )
+    esc_first = rf"(?:\\+u003{first}|%3{first}|\\+x3{first})"
+    branches = [
+        f"(?:{bound}{first}|{esc_first})(?:{SEP}?{DIGIT}){{11}}",
+        r"[0-9]{12}[=^]|[0-9]{12}[Dd][0-9]{7}|B[0-9]{12}",
+        r"5[Aa][0-9A-Fa-f]{2}[0-9]{12}",
+        r"(?:^|[^0-9A-Za-z\n])[0-9]{4}[4-7C-Fc-f][0-9A-Fa-f]{15}(?:[0-9A-Fa-f]{16})?[0-9]{14}",
+        r"(?:^|[^0-9\n])[ _.#\-]{0,2}0{0,2}2[^0-9A-Za-z\n]{1,8}[0-9]{14}",
+        r"[0-9]\.[0-9]*[eE]\+?1[1-8]|[0-9][eE]\+1[1-8]",
+        names_pattern(names, scan_style=engine == "re2"),
+    ]
+    return "|".join(f"(?:{b})" for b in branches)
