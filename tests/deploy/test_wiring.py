@@ -40,6 +40,7 @@ from tests.support.receiver import FluentReceiver
 pytestmark = pytest.mark.integration
 
 LINES = 300
+MORE = 100
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -61,6 +62,17 @@ def _wait_for_probe(url: str, period: float, failures: int) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def _simulate(log_file: Path, count: int, start_seq: int) -> None:
+    """The app container: the payment-log simulator appending to the app's LOG_FILE."""
+    args = ["--out", str(log_file), "--rate", "0", "--count", str(count)]
+    args += ["--start-seq", str(start_seq), "--seed", str(8 + start_seq)]
+    subprocess.run(
+        [sys.executable, "-m", "collector.simulator", *args],
+        check=True,
+        timeout=60,
+    )
 
 
 def _snapshot(dirs: list[Path]) -> dict[str, str]:
@@ -103,7 +115,7 @@ def collector_proc(
         env = {"PATH": f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
         env.update(pod.env(container))
         env.update(extra_env)
-        stderr = (tmp_path / "collector.stderr").open("wb")
+        stderr = (tmp_path / "collector.stderr").open("ab")
         proc = subprocess.Popen(
             argv,
             env=env,
@@ -172,23 +184,7 @@ def test_sidecar_ships_the_apps_logs_through_the_manifests_wiring(
 
     app = pod.container("payment-service")
     log_file = pod.host_path(app, pod.env(app)["LOG_FILE"])
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "collector.simulator",
-            "--out",
-            str(log_file),
-            "--rate",
-            "0",
-            "--count",
-            str(LINES),
-            "--seed",
-            "8",
-        ],
-        check=True,
-        timeout=60,
-    )
+    _simulate(log_file, count=LINES, start_seq=0)
 
     entries = receiver.wait_for(LINES, timeout=60)
     assert proc.poll() is None, f"collector exited: {stderr_path.read_text()[-2000:]}"
@@ -231,6 +227,21 @@ def test_sidecar_ships_the_apps_logs_through_the_manifests_wiring(
     assert proc.wait(timeout=grace) == 0, stderr_path.read_text()[-2000:]
     checkpoint_dir = pod.host_path(sidecar, _config(pod, sidecar)["checkpoint_dir"])
     assert any(checkpoint_dir.iterdir()), "no checkpoint written to the checkpoints volume"
+
+    # The kubelet restarts a sidecar in place and the pod's emptyDirs stay: it resumes from
+    # the checkpoint on its volume, so what the app wrote meanwhile arrives, nothing twice.
+    _simulate(log_file, count=MORE, start_seq=LINES)
+    restarted = collector_proc(knobs)
+    assert _wait_for_probe(pod.probe_url(sidecar, "startupProbe"), 1.0, 30)
+    entries = receiver.wait_for(LINES + MORE, timeout=60)
+    time.sleep(1.0)  # a duplicate would arrive with the rest; give it the time to
+    seqs = sorted(e["record"].get("seq") for e in receiver.entries())
+    missing = len(set(range(1, LINES + MORE + 1)) - set(seqs))
+    twice = len(seqs) - len(set(seqs))
+    assert (missing, twice) == (0, 0), f"{missing} lines missing, {twice} shipped twice"
+    restarted.send_signal(signal.SIGTERM)
+    assert restarted.wait(timeout=grace) == 0, stderr_path.read_text()[-2000:]
+
     changed = _snapshot(read_only) != before
     assert not changed, "the collector wrote to a read-only mount"
     stderr = stderr_path.read_text()
