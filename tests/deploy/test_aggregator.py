@@ -80,6 +80,14 @@ def test_both_namespaces_hold_the_same_shared_key() -> None:
     assert payment["shared_key"] == logging["shared_key"]
 
 
+def test_no_real_key_is_committed() -> None:
+    """The repo holds the documented placeholder only; real keys are made at deploy time."""
+    for doc in ALL:
+        if doc["kind"] == "Secret":
+            values = set(doc.get("stringData", {}).values()) | set(doc.get("data", {}).values())
+            assert values == {"REPLACE-ME-see-docs-deploy-md"}, doc["metadata"]["namespace"]
+
+
 def test_every_collector_tag_has_a_buffered_output() -> None:
     (source,) = _collector_config({}).sources
     tag = source.tag.replace("${source}", source.name)

@@ -62,6 +62,8 @@ def test_runtime_stage_runs_the_collector_as_a_fixed_non_root_uid() -> None:
     assert gid.isdigit()
     assert final["entrypoint"] == ["collector", "run"]
     assert final["cmd"] == ["--config", "/etc/collector/collector.yaml"]
+    healthcheck = re.search(r"^HEALTHCHECK .*CMD (\[.*\])$", TEXT.replace("\\\n", " "), re.M)
+    assert healthcheck is not None and f"127.0.0.1:{final['expose'][0]}/healthz" in healthcheck[1]
     labels = set(re.findall(r"(org\.opencontainers\.image\.\w+)=", TEXT))
     assert {
         "org.opencontainers.image.title",
