@@ -26,9 +26,17 @@ node_modules/.stamp: package.json package-lock.json
 	fi
 	touch $@
 
+# checkov (the k8s/Dockerfile policy linter) gets its own venv: it pulls ~80 packages and
+# would downgrade some of ours.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.stamp:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q 'checkov==3.3.30'
+	touch $@
+
 deps: $(VENV)/.stamp node_modules/.stamp
 
-deps-test: deps .stamp-prometheus
+deps-test: deps .stamp-prometheus $(CHECKOV_VENV)/.stamp
 
 run: deps
 	$(PY) -m collector.demo
@@ -52,4 +60,4 @@ bench: deps
 	$(PY) -m benches.flood $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules .stamp-prometheus .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .stamp-prometheus .pytest_cache .mypy_cache .ruff_cache

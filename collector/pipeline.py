@@ -36,7 +36,7 @@ class Pipeline:
         self.store = CheckpointStore(cfg.checkpoint_dir)
         self.tracker = AckTracker()
         self.redactor = Redactor(cfg.redact)
-        self.health = Health(float(cfg.metrics.ready_window))
+        self.health = Health(float(cfg.metrics.ready_window), float(cfg.metrics.live_window))
         self.derived = DerivedMetrics(cfg.metrics.derived)
         self.metrics_server = (
             MetricsServer(cfg.metrics, self.health) if cfg.metrics.enabled else None
@@ -81,6 +81,7 @@ class Pipeline:
                 self.client.close()
         finally:
             self._save_checkpoint()
+            self.derived.close()
             if self.metrics_server is not None:
                 self.metrics_server.stop()
 

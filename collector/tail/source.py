@@ -111,11 +111,22 @@ class FileSource:
         finally:
             self.close_all()
 
-    async def drain(self) -> None:
-        """At shutdown: every file to EOF, then held and partial lines with their flags."""
-        self.scan()
-        while await self.read_round():
-            pass
+    async def drain(self, quiet: float = 1.0) -> None:
+        """At shutdown: every file to EOF, then held and partial lines with their flags.
+
+        Reading goes on until the files have been quiet for `quiet` seconds, because an app
+        that got SIGTERM at the same time as we did may still be writing its last lines.
+        The pipeline's shutdown deadline bounds the whole drain.
+        """
+        last_data = time.monotonic()
+        while True:
+            self.scan()
+            if await self.read_round():
+                last_data = time.monotonic()
+            elif time.monotonic() - last_data >= quiet:
+                break
+            else:
+                await asyncio.sleep(min(self.cfg.poll_interval, quiet))
         await self.flush_idle(force=True)
 
     async def _sleep(self, stopping: asyncio.Event) -> None:

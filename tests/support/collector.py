@@ -62,7 +62,7 @@ class CollectorProcess:
         self.stderr_path = config.parent / "collector-stderr.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> CollectorProcess:
+    def start(self, wait: bool = True) -> CollectorProcess:
         stderr = self.stderr_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "collector", "run", "--config", str(self.config)],
@@ -72,7 +72,16 @@ class CollectorProcess:
             stderr=stderr,
         )
         stderr.close()
+        if wait:
+            self.wait_started()
         return self
+
+    def wait_started(self, timeout: float = 30.0) -> None:
+        """Wait until the collector logged that its sources are open."""
+        ok = wait_until(
+            lambda: any(e.get("msg") == "collector started" for e in self.logs()), timeout
+        )
+        assert ok, "collector did not start"
 
     def terminate(self, timeout: float = 30.0) -> int:
         assert self.proc is not None
@@ -98,7 +107,9 @@ class CollectorProcess:
         return 0
 
     def logs(self) -> list[dict[str, Any]]:
-        out = []
+        out: list[dict[str, Any]] = []
+        if not self.stderr_path.exists():
+            return out
         for line in self.stderr_path.read_text(errors="replace").splitlines():
             try:
                 out.append(json.loads(line))

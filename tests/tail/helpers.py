@@ -55,7 +55,7 @@ class Harness:
             self.source.reap()
 
     async def stop(self) -> None:
-        await self.source.drain()
+        await self.source.drain(quiet=0)
         self.source.close_all()
         self.store.save()
 
