@@ -1,0 +1,607 @@
+"""The log-flood benchmark: `collector run` against a file of simulated payment logs.
+
+Three scenarios, each a real `collector run` process with a fast acking receiver
+(benches/receiver.py) in another process, so the figures are those of the collector alone:
+
+- flood (default): N lines written up front, tailed from the head, shipped with acks.
+  Reports wall lines/s until the last ack, CPU-seconds per million lines (user + sys of the
+  collector process), peak RSS, and the ratio to the physical limit measured in the same
+  run (a minimal process that reads the file and writes its bytes to a loopback socket).
+- `--rate N`: the simulator writes N lines/s for `--duration` s while the collector tails
+  it; reports end-to-end latency p50/p99 (the line's `ts` → receipt, acked at once) and the
+  collector's CPU at that rate (what the sizing guide needs).
+- `--receiver-outage`: a flood during which the receiver is killed for 10 s, then restarted;
+  reports peak RSS (bounded by `max_in_flight_bytes`, not by the file) and recovery time.
+
+    python -m benches.flood                       # 1M lines, structured mode
+    python -m benches.flood --mode raw --runs 3   # medians of three runs
+    python -m benches.flood --rate 5000 --duration 30
+    python -m benches.flood --receiver-outage
+
+It prints a table and writes bench-results/flood.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import platform
+import queue
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import yaml
+
+from collector.simulator import write_file
+
+REPO = Path(__file__).resolve().parent.parent
+PY = sys.executable
+READ_CHUNK = 256 * 1024
+
+
+# --- helper processes ------------------------------------------------------------------
+class Receiver:
+    """benches/receiver.py as a child process; its stdout events land in `events`."""
+
+    def __init__(self, expect: int, latency: bool = False, port: int = 0) -> None:
+        cmd = [PY, "-m", "benches.receiver", "--port", str(port), "--expect", str(expect)]
+        if latency:
+            cmd.append("--latency")
+        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True)
+        self.events: queue.Queue[tuple[str, str]] = queue.Queue()
+        self.count = 0
+        self.stats: dict[str, Any] = {}
+        self.first_ns = 0
+        self.done_ns = 0
+        self._port: queue.Queue[int] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+        self.port = self._port.get(timeout=30)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            kind, _, rest = line.strip().partition(" ")
+            if kind == "port":
+                self._port.put(int(rest))
+            elif kind == "stats":
+                self.stats = json.loads(rest)
+            elif kind in ("first", "count", "done"):
+                ns, n = rest.split()
+                self.count = int(n)
+                if kind == "first":
+                    self.first_ns = int(ns)
+                if kind == "done":
+                    self.done_ns = int(ns)
+            self.events.put((kind, rest))
+
+    def wait_for(self, kind: str, timeout: float) -> str | None:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                got, rest = self.events.get(timeout=left)
+            except queue.Empty:
+                return None
+            if got == kind:
+                return rest
+        return None
+
+    def stop(self) -> dict[str, Any]:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(30)
+        self._thread.join(5)
+        return self.stats
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+class Collector:
+    """`collector run` as a child; CPU and RSS sampled from /proc while it runs."""
+
+    def __init__(self, config: Path, workdir: Path) -> None:
+        self.stderr_path = workdir / "collector-stderr.log"
+        with self.stderr_path.open("wb") as stderr:
+            self.started = time.time_ns()
+            self.proc = subprocess.Popen(
+                [PY, "-m", "collector", "run", "--config", str(config)],
+                cwd=REPO,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        self.ps = psutil.Process(self.proc.pid)
+        self.peak_rss = 0
+        self.rss_samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        self.rusage: Any = None
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(psutil.Error):
+                rss = self.ps.memory_info().rss
+                self.peak_rss = max(self.peak_rss, rss)
+                self.rss_samples.append((time.monotonic(), rss))
+            self._stop.wait(0.05)
+
+    def cpu(self) -> float:
+        """User + sys seconds so far."""
+        t = self.ps.cpu_times()
+        return float(t.user + t.system)
+
+    def stop(self, timeout: float = 60.0) -> int:
+        """SIGTERM, then reap with wait4 to get the exact rusage of the whole life."""
+        self._stop.set()
+        self.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid, status, rusage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                self.rusage = rusage
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+                return self.proc.returncode
+            time.sleep(0.05)
+        self.proc.kill()
+        _, status, self.rusage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        return self.proc.returncode
+
+    @property
+    def max_rss(self) -> int:
+        """ru_maxrss (KiB on Linux) in bytes, or the sampled peak before the process ended."""
+        if self.rusage is not None:
+            return max(self.peak_rss, int(self.rusage.ru_maxrss) * 1024)
+        return self.peak_rss
+
+
+def write_config(
+    workdir: Path, log: Path, port: int, mode: str, flush_interval: str, **extra: Any
+) -> Path:
+    cfg: dict[str, Any] = {
+        "sources": [
+            {
+                "name": "payment",
+                "paths": [str(log)],
+                "mode": mode,
+                "tag": "bench.payment",
+                "read_from": "head",
+                "parser": {"time_key": "ts"},
+            }
+        ],
+        "checkpoint_dir": str(workdir / "state"),
+        "forward": {
+            "servers": [{"host": "127.0.0.1", "port": port}],
+            "require_ack": True,
+            "flush_interval": flush_interval,
+            "retry_initial": "100ms",
+            "retry_max": "1s",
+        },
+        "metrics": {"listen": "127.0.0.1:0"},
+        "log": {"level": "info"},
+    }
+    for key, value in extra.items():
+        cfg[key] = {**cfg.get(key, {}), **value}
+    path = workdir / "collector.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+# --- the physical limit -----------------------------------------------------------------
+_LIMIT_SCRIPT = """
+import os, socket, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+while True:
+    data = os.read(fd, %d)
+    if not data:
+        break
+    s.sendall(data)
+s.close()
+""" % READ_CHUNK
+
+
+def physical_limit(log: Path) -> dict[str, float]:
+    """Wall and CPU time of the least a tailer can do: read the file, write it to a socket."""
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    received = 0
+
+    def sink() -> None:
+        nonlocal received
+        conn, _ = server.accept()
+        buf = bytearray(1024 * 1024)
+        while n := conn.recv_into(buf):
+            received += n
+        conn.close()
+
+    t = threading.Thread(target=sink, daemon=True)
+    t.start()
+    started = time.perf_counter()
+    proc = subprocess.Popen([PY, "-c", _LIMIT_SCRIPT, str(log), str(port)])
+    _, _, rusage = os.wait4(proc.pid, 0)
+    t.join(60)
+    wall = time.perf_counter() - started
+    server.close()
+    return {
+        "wall_s": wall,
+        "cpu_s": rusage.ru_utime + rusage.ru_stime,
+        "bytes": received,
+    }
+
+
+# --- scenarios ----------------------------------------------------------------------------
+def checkpoint_offset(state: Path) -> int:
+    try:
+        data = json.loads((state / "checkpoints.json").read_text())
+    except (OSError, ValueError):
+        return 0
+    return max((e["offset"] for e in data.get("files", [])), default=0)
+
+
+def flood_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"flood-{run}-", dir=args.workdir))
+    limit = physical_limit(log)
+    receiver = Receiver(expect=lines)
+    config = write_config(workdir, log, receiver.port, args.mode, args.flush_interval)
+    collector = Collector(config, workdir)
+    try:
+        if receiver.wait_for("first", args.timeout) is None:
+            raise RuntimeError(f"no entry arrived; see {collector.stderr_path}")
+        cpu_first = collector.cpu()
+        count_first = receiver.count
+        if receiver.wait_for("done", args.timeout) is None:
+            raise RuntimeError(
+                f"only {receiver.count} of {lines} entries arrived; see {collector.stderr_path}"
+            )
+        cpu_done = collector.cpu()
+        done_ns = receiver.done_ns
+        rss_at_done = collector.peak_rss
+    finally:
+        code = collector.stop()
+        stats = receiver.stop()
+    wall = (done_ns - collector.started) / 1e9
+    steady_wall = (done_ns - receiver.first_ns) / 1e9
+    steady_lines = lines - count_first
+    size = log.stat().st_size
+    result = {
+        "mode": args.mode,
+        "lines": lines,
+        "bytes": size,
+        "wall_s": wall,
+        "lines_per_s": lines / wall,
+        "mib_per_s": size / wall / 2**20,
+        "cpu_s": cpu_done,
+        "cpu_s_per_m_lines": cpu_done / lines * 1e6,
+        "startup_cpu_s": cpu_first,
+        "steady_cpu_s_per_m_lines": (cpu_done - cpu_first) / max(1, steady_lines) * 1e6,
+        "steady_lines_per_s": steady_lines / max(1e-9, steady_wall),
+        "cpu_s_total_with_shutdown": collector.rusage.ru_utime + collector.rusage.ru_stime,
+        "peak_rss_mib": collector.max_rss / 2**20,
+        "peak_rss_sampled_mib": max(rss_at_done, collector.peak_rss) / 2**20,
+        "limit_wall_s": limit["wall_s"],
+        "limit_cpu_s": limit["cpu_s"],
+        "limit_lines_per_s": lines / limit["wall_s"],
+        "ratio_to_limit": (lines / wall) / (lines / limit["wall_s"]),
+        "exit_code": code,
+        "receiver": stats,
+    }
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def rate_run(args: argparse.Namespace, run: int) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"rate-{run}-", dir=args.workdir))
+    log = workdir / "logs" / "payment.log"
+    log.parent.mkdir()
+    log.touch()
+    receiver = Receiver(expect=0, latency=True)
+    config = write_config(workdir, log, receiver.port, args.mode, args.flush_interval)
+    collector = Collector(config, workdir)
+    try:
+        time.sleep(args.warmup)  # let the collector start and open the file
+        cpu_before = collector.cpu()
+        started = time.monotonic()
+        sim = subprocess.run(
+            [PY, "-m", "collector.simulator", "--out", str(log), "--rate", str(args.rate)]
+            + ["--duration", str(args.duration), "--seed", str(args.seed)],
+            cwd=REPO,
+            check=True,
+        )
+        assert sim.returncode == 0
+        written = sum(1 for _ in log.open("rb"))
+        sim_wall = time.monotonic() - started
+        deadline = time.monotonic() + args.timeout
+        while receiver.count < written and time.monotonic() < deadline:
+            time.sleep(0.1)
+        cpu_during = collector.cpu() - cpu_before
+    finally:
+        code = collector.stop()
+        stats = receiver.stop()
+    latency = stats.get("latency_ms", {})
+    result = {
+        "mode": args.mode,
+        "rate": args.rate,
+        "duration_s": sim_wall,
+        "lines": written,
+        "received": stats.get("entries", 0),
+        "flush_interval": args.flush_interval,
+        "latency_p50_ms": latency.get("p50"),
+        "latency_p90_ms": latency.get("p90"),
+        "latency_p99_ms": latency.get("p99"),
+        "latency_max_ms": latency.get("max"),
+        "cpu_s": cpu_during,
+        "cpu_cores": cpu_during / sim_wall,
+        "cpu_cores_per_1k_lines_s": cpu_during / sim_wall / (args.rate / 1000),
+        "peak_rss_mib": collector.max_rss / 2**20,
+        "exit_code": code,
+    }
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def outage_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"outage-{run}-", dir=args.workdir))
+    size = log.stat().st_size
+    state = workdir / "state"
+    receiver = Receiver(expect=lines)
+    port = receiver.port
+    config = write_config(
+        workdir,
+        log,
+        port,
+        args.mode,
+        args.flush_interval,
+        pipeline={"checkpoint_interval": "100ms"},
+    )
+    collector = Collector(config, workdir)
+    try:
+        # Let a part of the flood through, then take the receiver away.
+        deadline = time.monotonic() + args.timeout
+        while receiver.count < lines // 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        before = receiver.count
+        receiver.kill()
+        down_at = time.monotonic()
+        rss_before_outage = collector.peak_rss
+        time.sleep(args.outage)
+        rss_during = max((r for t, r in collector.rss_samples if t >= down_at), default=0)
+        offset_during = checkpoint_offset(state)
+        receiver = Receiver(expect=0, port=port)
+        up_at = time.monotonic()
+        first = receiver.wait_for("first", args.timeout)
+        reconnect_s = time.monotonic() - up_at if first is not None else None
+        while checkpoint_offset(state) < size and time.monotonic() < deadline + args.timeout:
+            time.sleep(0.02)
+        recovered_s = time.monotonic() - up_at
+        complete = checkpoint_offset(state) >= size
+        cpu = collector.cpu()
+    finally:
+        code = collector.stop()
+        stats = receiver.stop()
+    result = {
+        "mode": args.mode,
+        "lines": lines,
+        "outage_s": args.outage,
+        "received_before_outage": before,
+        "received_after_outage": stats.get("entries", 0),
+        "resent_entries": before + stats.get("entries", 0) - lines,
+        "checkpoint_during_outage": offset_during,
+        "peak_rss_mib": collector.max_rss / 2**20,
+        "peak_rss_before_outage_mib": rss_before_outage / 2**20,
+        "peak_rss_during_outage_mib": rss_during / 2**20,
+        "first_ack_after_restart_s": reconnect_s,
+        "recovery_s": recovered_s,
+        "complete": complete,
+        "cpu_s": cpu,
+        "exit_code": code,
+    }
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+# --- reporting ------------------------------------------------------------------------------
+def machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_avg": os.getloadavg(),
+    }
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in runs[0].items():
+        values = [r[key] for r in runs if isinstance(r.get(key), int | float)]
+        if isinstance(value, int | float) and not isinstance(value, bool) and values:
+            out[key] = statistics.median(values)
+        else:
+            out[key] = value
+    return out
+
+
+def table(rows: list[tuple[str, str]]) -> str:
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def fmt(value: Any, spec: str = ".2f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def report_flood(s: dict[str, Any], runs: int) -> str:
+    fb_nofilter, fb_lua = 4.6, 13.2
+    target = 4.6 if s["mode"] == "structured" else 2.3
+    return table(
+        [
+            ("scenario", f"flood, {s['mode']} mode, median of {runs} run(s)"),
+            ("lines", f"{s['lines']:,} ({s['bytes'] / s['lines']:.0f} B/line)"),
+            ("wall lines/s (to last ack)", f"{s['lines_per_s']:,.0f}"),
+            ("steady lines/s", f"{s['steady_lines_per_s']:,.0f}"),
+            (
+                "CPU-s per M lines",
+                f"{s['cpu_s_per_m_lines']:.2f} (target {target}; "
+                f"Fluent Bit {fb_nofilter} no filter, {fb_lua} Lua PCI)",
+            ),
+            ("  steady (startup excluded)", f"{s['steady_cpu_s_per_m_lines']:.2f}"),
+            ("  startup CPU-s", f"{s['startup_cpu_s']:.2f}"),
+            ("  vs Fluent Bit no filter", f"{s['cpu_s_per_m_lines'] / fb_nofilter:.2f}x"),
+            ("  vs Fluent Bit Lua PCI", f"{s['cpu_s_per_m_lines'] / fb_lua:.2f}x"),
+            ("peak RSS MiB", f"{s['peak_rss_mib']:.1f} (target 64; Fluent Bit 85 / 43 MB)"),
+            ("physical limit lines/s", f"{s['limit_lines_per_s']:,.0f}"),
+            ("ratio to limit", f"{s['ratio_to_limit']:.3f}"),
+        ]
+    )
+
+
+def report_rate(s: dict[str, Any], runs: int) -> str:
+    return table(
+        [
+            ("scenario", f"steady rate, {s['mode']} mode, median of {runs} run(s)"),
+            ("rate lines/s", f"{s['rate']:,.0f} for {s['duration_s']:.0f} s"),
+            ("lines written / received", f"{s['lines']:,} / {s['received']:,}"),
+            ("latency p50 ms", fmt(s["latency_p50_ms"], ".0f")),
+            ("latency p90 ms", fmt(s["latency_p90_ms"], ".0f")),
+            (
+                "latency p99 ms",
+                f"{fmt(s['latency_p99_ms'], '.0f')} (target flush_interval "
+                f"{s['flush_interval']} + 250 ms)",
+            ),
+            ("latency max ms", fmt(s["latency_max_ms"], ".0f")),
+            ("CPU cores", f"{s['cpu_cores']:.3f}"),
+            ("CPU cores per 1k lines/s", f"{s['cpu_cores_per_1k_lines_s']:.4f}"),
+            ("peak RSS MiB", f"{s['peak_rss_mib']:.1f}"),
+        ]
+    )
+
+
+def report_outage(s: dict[str, Any], runs: int) -> str:
+    return table(
+        [
+            ("scenario", f"receiver outage, {s['mode']} mode, median of {runs} run(s)"),
+            ("lines", f"{s['lines']:,}"),
+            ("outage s", f"{s['outage_s']:.0f}"),
+            ("peak RSS MiB", f"{s['peak_rss_mib']:.1f} (target 64)"),
+            ("  before / during outage", f"{s['peak_rss_before_outage_mib']:.1f} / "
+             f"{s['peak_rss_during_outage_mib']:.1f}"),
+            ("first ack after restart s", fmt(s["first_ack_after_restart_s"])),
+            ("recovery s (restart to all acked)", f"{s['recovery_s']:.2f}"),
+            ("entries sent again", f"{s['resent_entries']:,}"),
+            ("complete", str(s["complete"])),
+        ]
+    )
+
+
+@contextlib.contextmanager
+def input_file(args: argparse.Namespace) -> Iterator[Path]:
+    """The simulated log, generated once per invocation (or reused with --input)."""
+    if args.input:
+        yield Path(args.input)
+        return
+    directory = Path(tempfile.mkdtemp(prefix="flood-input-", dir=args.workdir))
+    try:
+        log = directory / "payment.log"
+        started = time.monotonic()
+        write_file(str(log), args.lines, seed=args.seed)
+        print(
+            f"generated {args.lines:,} lines ({log.stat().st_size / 2**20:.0f} MiB) "
+            f"in {time.monotonic() - started:.1f} s",
+            file=sys.stderr,
+        )
+        yield log
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m benches.flood",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--lines", type=int, default=1_000_000)
+    p.add_argument("--mode", choices=("structured", "raw"), default="structured")
+    p.add_argument("--runs", type=int, default=1, help="repeat and report medians")
+    p.add_argument("--rate", type=float, default=0, help="lines/s; 0 = flood")
+    p.add_argument("--duration", type=float, default=30.0, help="seconds of --rate")
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds before --rate starts")
+    p.add_argument("--receiver-outage", action="store_true")
+    p.add_argument("--outage", type=float, default=10.0, help="seconds the receiver is down")
+    p.add_argument("--flush-interval", default="1s")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--input", help="an existing log file instead of a generated one")
+    p.add_argument("--workdir", default=None, help="where temp files go (default: $TMPDIR)")
+    p.add_argument("--keep", action="store_true", help="keep each run's work directory")
+    p.add_argument("--timeout", type=float, default=600.0)
+    p.add_argument("--out", default=str(REPO / "bench-results" / "flood.json"))
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    runs: list[dict[str, Any]] = []
+    if args.rate:
+        scenario = "rate"
+        for run in range(args.runs):
+            runs.append(rate_run(args, run))
+    else:
+        scenario = "outage" if args.receiver_outage else "flood"
+        with input_file(args) as log:
+            lines = sum(1 for _ in log.open("rb")) if args.input else args.lines
+            for run in range(args.runs):
+                if args.receiver_outage:
+                    runs.append(outage_run(args, log, lines, run))
+                else:
+                    runs.append(flood_run(args, log, lines, run))
+                print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
+    summary = medians(runs)
+    report = {"rate": report_rate, "outage": report_outage, "flood": report_flood}[scenario]
+    print(report(summary, len(runs)))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "scenario": scenario,
+                "command": " ".join(["python -m benches.flood", *(argv or sys.argv[1:])]),
+                "machine": machine(),
+                "summary": summary,
+                "runs": runs,
+            },
+            indent=2,
+        )
+    )
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

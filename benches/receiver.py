@@ -1,0 +1,161 @@
+"""A fast acking Forward receiver for the flood benchmark, run as its own process.
+
+It must cost the machine as little as possible, because it shares the 2 CPUs with the
+collector being measured: it decodes only the envelope `[tag, bin, {size, chunk}]`,
+counts entries from `size` and replies `{"ack": chunk}`. With `--latency` it also decodes
+the entries to read each EventTime and records receive time minus event time.
+
+It talks to the benchmark on stdout, one line per event:
+
+    port 40123            listening
+    first <ns> <count>    first entries received
+    count <ns> <count>    progress, at most every 0.2 s
+    done <ns> <count>     `--expect` entries received (and acked)
+    stats {json}          at SIGTERM: totals and, with --latency, latency percentiles
+
+    python -m benches.receiver --port 0 --expect 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+import msgpack  # type: ignore[import-untyped]
+import msgspec
+
+_ack = msgspec.msgpack.Encoder()
+_NS = 1_000_000_000
+
+
+def _event_time_ns(code: int, data: bytes) -> int:
+    sec = int.from_bytes(data[:4], "big")
+    nsec = int.from_bytes(data[4:8], "big")
+    return sec * _NS + nsec
+
+
+class Stats:
+    """What the benchmark reads back: entry counts, chunk counts, latency samples."""
+
+    def __init__(self, expect: int, latency: bool) -> None:
+        self.expect = expect
+        self.latency = latency
+        self.entries = 0
+        self.chunks = 0
+        self.duplicates = 0
+        self.seen: set[str] = set()
+        self.samples: list[int] = []  # ns, receive - event time
+        self.first_ns = 0
+        self.done_ns = 0
+        self._last_report = 0.0
+
+    def chunk(self, options: dict[str, Any], entries: bytes) -> None:
+        now_ns = time.time_ns()
+        key = options.get("chunk")
+        if key is not None:
+            if key in self.seen:
+                self.duplicates += 1
+                return
+            self.seen.add(key)
+        size = int(options.get("size", 0))
+        self.chunks += 1
+        self.entries += size
+        if self.latency:
+            unpacker = msgpack.Unpacker(ext_hook=_event_time_ns, raw=True)
+            unpacker.feed(entries)
+            for entry in unpacker:
+                self.samples.append(now_ns - entry[0])
+        if not self.first_ns:
+            self.first_ns = now_ns
+            emit(f"first {now_ns} {self.entries}")
+        if self.expect and not self.done_ns and self.entries >= self.expect:
+            self.done_ns = now_ns
+            emit(f"done {now_ns} {self.entries}")
+        elif time.monotonic() - self._last_report >= 0.2:
+            self._last_report = time.monotonic()
+            emit(f"count {now_ns} {self.entries}")
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "entries": self.entries,
+            "chunks": self.chunks,
+            "duplicate_chunks": self.duplicates,
+            "first_ns": self.first_ns,
+            "done_ns": self.done_ns,
+        }
+        if self.samples:
+            s = sorted(self.samples)
+            out["latency_ms"] = {
+                q: s[min(len(s) - 1, int(len(s) * p))] / 1e6
+                for q, p in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0))
+            }
+            out["latency_samples"] = len(s)
+        return out
+
+
+def emit(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+class ForwardProtocol(asyncio.Protocol):
+    def __init__(self, stats: Stats) -> None:
+        self.stats = stats
+        self.unpacker = msgpack.Unpacker(raw=False, max_buffer_size=256 * 1024 * 1024)
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        self.unpacker.feed(data)
+        for message in self.unpacker:
+            if not isinstance(message, list) or len(message) < 2:
+                continue  # a heartbeat or something we do not speak
+            entries = message[1]
+            options = message[2] if len(message) > 2 and isinstance(message[2], dict) else {}
+            if not isinstance(entries, bytes):
+                continue  # Message/Forward modes: the collector sends PackedForward only
+            self.stats.chunk(options, entries)
+            chunk = options.get("chunk")
+            if chunk is not None and self.transport is not None:
+                self.transport.write(_ack.encode({"ack": chunk}))
+
+
+async def serve(args: argparse.Namespace) -> None:
+    stats = Stats(args.expect, args.latency)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: ForwardProtocol(stats), "127.0.0.1", args.port, reuse_address=True
+    )
+    port = server.sockets[0].getsockname()[1]
+    emit(f"port {port}")
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    server.close()
+    emit("stats " + json.dumps(stats.summary()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benches.receiver", description=__doc__)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--expect", type=int, default=0, help="report `done` at this many entries")
+    p.add_argument("--latency", action="store_true", help="decode entries for latency")
+    asyncio.run(serve(p.parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
