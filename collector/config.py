@@ -199,7 +199,8 @@ def _reason(e: msgspec.ValidationError) -> str:
     return text
 
 
-_SECRET = re.compile(r"(key|password|secret|token)$", re.IGNORECASE)
+# Values of these keys are secrets; `*_file` / `*_env` keys only name where they live.
+_SECRET = re.compile(r"^(shared_key|password|hmac_key|.*secret|.*token)$", re.IGNORECASE)
 
 
 def masked(cfg: Config) -> dict[str, Any]:
@@ -215,9 +216,23 @@ def masked(cfg: Config) -> dict[str, Any]:
             return [walk(v) for v in node]
         return node
 
-    builtins = msgspec.to_builtins(cfg, enc_hook=_unit_to_builtin)
-    result: dict[str, Any] = walk(builtins)
+    result: dict[str, Any] = walk(_plain(cfg))
     return result
+
+
+def _plain(obj: Any) -> Any:
+    """Builtins with every field, defaults included (to_builtins would omit them)."""
+    if isinstance(obj, msgspec.Struct):
+        return {
+            f.encode_name: _plain(getattr(obj, f.name)) for f in msgspec.structs.fields(type(obj))
+        }
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, Seconds | ByteSize):
+        return _unit_to_builtin(obj)
+    return obj
 
 
 def _unit_to_builtin(obj: Any) -> Any:

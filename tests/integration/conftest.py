@@ -14,9 +14,9 @@ def collector_proc() -> Iterator[Callable[..., CollectorProcess]]:
     started: list[CollectorProcess] = []
 
     def start(config: Path, env: dict[str, str] | None = None) -> CollectorProcess:
-        proc = CollectorProcess(config, env).start()
-        started.append(proc)
-        return proc
+        proc = CollectorProcess(config, env)
+        started.append(proc)  # before start(): a start that fails must still be cleaned up
+        return proc.start()
 
     yield start
     for proc in started:

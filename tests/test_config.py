@@ -1,0 +1,102 @@
+from pathlib import Path
+
+import pytest
+
+from collector.config import ConfigError, load_config, masked, parse_config
+from collector.units import parse_duration, parse_size
+
+MINIMAL = """
+sources: [{name: a, paths: ["/logs/*.log"]}]
+forward: {servers: [{host: h}]}
+"""
+
+
+def errors_of(text: str, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as e:
+        parse_config(text, env or {})
+    return e.value.errors
+
+
+def test_minimal_config_gets_documented_defaults() -> None:
+    cfg = parse_config(MINIMAL, {})
+    assert cfg.forward.servers[0].port == 24224
+    assert cfg.forward.require_ack is True
+    assert cfg.sources[0].format == "json"
+    assert cfg.pipeline.max_in_flight_bytes == 16 * 1024 * 1024
+
+
+def test_every_error_is_reported_with_its_key_path() -> None:
+    errors = errors_of("""
+sources:
+  - name: a
+    paths: ["/x/*.log"]
+    format: xml
+    colour: blue
+forward:
+  servers: [{host: h, port: 99999}]
+  flush_interval: 5 parsecs
+""")
+    joined = "\n".join(errors)
+    assert "sources[0].format:" in joined
+    assert "sources[0].colour: unknown key" in joined
+    assert "forward.servers[0]" in joined and "port" in joined
+    assert "forward.flush_interval:" in joined
+    assert len(errors) == 4
+
+
+def test_missing_required_keys_are_named() -> None:
+    errors = errors_of("sources: [{name: a}]\n")
+    assert "sources[0].paths: required key is missing" in errors
+    assert "forward: required key is missing" in errors
+
+
+def test_env_interpolation_with_defaults_and_typed_whole_values() -> None:
+    text = """
+sources: [{name: a, paths: ["${LOG_DIR:-/var/log}/*.log"], tag: "app.${file}"}]
+forward: {servers: [{host: "${HOST}", port: "${PORT:-24225}"}]}
+# comments may mention ${UNSET_IN_COMMENT} freely
+"""
+    cfg = parse_config(text, {"HOST": "agg"})
+    assert cfg.sources[0].paths == ["/var/log/*.log"]
+    assert cfg.sources[0].tag == "app.${file}"  # tag fields are not environment variables
+    assert cfg.forward.servers[0].host == "agg"
+    assert cfg.forward.servers[0].port == 24225
+
+
+def test_unset_variable_without_default_is_an_error() -> None:
+    errors = errors_of(MINIMAL.replace("host: h", 'host: "${NOPE}"'))
+    assert any("${NOPE} is not set" in e for e in errors)
+
+
+def test_masked_hides_secrets() -> None:
+    cfg = parse_config(
+        MINIMAL.replace(
+            "servers: [{host: h}]", "servers: [{host: h}], security: {shared_key: s3cret}"
+        ),
+        {},
+    )
+    shown = masked(cfg)
+    assert shown["forward"]["security"]["shared_key"] == "****"
+    assert "s3cret" not in repr(shown)
+
+
+def test_units() -> None:
+    assert parse_duration("250ms") == 0.25
+    assert parse_duration("2m") == 120
+    assert parse_duration(3) == 3
+    assert parse_size("64MiB") == 64 * 1024 * 1024
+    assert parse_size("1GB") == 10**9
+    with pytest.raises(ValueError):
+        parse_duration("soon")
+    with pytest.raises(ValueError):
+        parse_size("-1")
+
+
+def test_shipped_default_config_is_valid() -> None:
+    cfg = load_config(str(Path(__file__).parents[1] / "config" / "collector.yaml"), {})
+    assert cfg.sources[0].name == "payment"
+
+
+def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        load_config(str(tmp_path / "missing.yaml"))
