@@ -20,7 +20,7 @@ from collector.flow import InFlight, LineBatch
 from collector.metrics import pipeline as m
 from collector.tail.checkpoint import AckTracker, CheckpointStore
 from collector.tail.config import SourceConfig
-from collector.tail.discovery import discover
+from collector.tail.discovery import discover, watch_dirs
 from collector.tail.fingerprint import (
     MIN_MATCH_BYTES,
     Fingerprint,
@@ -30,6 +30,7 @@ from collector.tail.fingerprint import (
     same_start,
 )
 from collector.tail.reader import FileReader
+from collector.tail.watcher import DirectoryWatcher
 
 log = logging.getLogger("collector.tail")
 
@@ -99,9 +100,14 @@ class FileSource:
     # -- the loop ------------------------------------------------------------------------
     async def run(self, stopping: asyncio.Event) -> None:
         """Tail until `stopping` is set, then read every file to EOF and return."""
+        loop = asyncio.get_running_loop()
+        watcher = DirectoryWatcher(self.wakeup)
+        if watcher.start(loop):
+            watcher.watch(watch_dirs(self.cfg.paths))
         try:
             while not stopping.is_set():
                 self.scan()
+                watcher.watch(watch_dirs(self.cfg.paths))
                 got_data = await self.read_round()
                 await self.flush_idle(force=False)
                 self.reap()
@@ -109,6 +115,7 @@ class FileSource:
                     await self._sleep(stopping)
             await self.drain()
         finally:
+            watcher.close(loop)
             self.close_all()
 
     async def drain(self, quiet: float = 1.0) -> None:
