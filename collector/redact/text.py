@@ -115,8 +115,9 @@ class TextRedactor:
         trigger: Matcher,
     ) -> None:
         self._mask = mask
-        self._sad_kv = re.compile(f"(?:{names_pattern(sad_names)}){_KV_TAIL}", FLAGS)
-        self._exp_kv = re.compile(f"(?:{names_pattern(expiry_names)}){_KV_TAIL}", FLAGS)
+        # `(?<!</)`: a closing XML tag names the field but never precedes its value.
+        self._sad_kv = re.compile(f"(?<!</)(?:{names_pattern(sad_names)}){_KV_TAIL}", FLAGS)
+        self._exp_kv = re.compile(f"(?<!</)(?:{names_pattern(expiry_names)}){_KV_TAIL}", FLAGS)
         self._name_hint = re.compile(names_pattern([*sad_names, *expiry_names]), FLAGS)
         self._custom = custom
         self._trigger = trigger

@@ -46,8 +46,9 @@ def grouped(pan: str) -> str:
 def payment_line(rng: random.Random, kind: str = "plain") -> bytes:
     """One JSON line; kind is plain, pan_text (PAN in msg) or card_object."""
     epoch_ms = 1764156824000 + rng.randrange(10**6)
+    minute, second, milli = rng.randrange(60), rng.randrange(60), rng.randrange(1000)
     record: dict[str, object] = {
-        "ts": f"2026-11-26T11:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d}Z",
+        "ts": f"2026-11-26T11:{minute:02d}:{second:02d}.{milli:03d}Z",
         "level": "INFO",
         "logger": "com.acme.payments.AuthorizationService",
         "trace_id": f"{rng.getrandbits(128):032x}",

@@ -1,0 +1,110 @@
+"""Sensitive key names: case- and separator-insensitive, at word boundaries."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from collector.redact.keys import (
+    EXPIRY_NAMES,
+    SAD_NAMES,
+    KeyClassifier,
+    KeyKind,
+    names_pattern,
+    words,
+)
+
+CLASSIFIER = KeyClassifier(SAD_NAMES, EXPIRY_NAMES)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "cvv",
+        "CVV",
+        "cvv2",
+        "cardCvv",
+        "card_cvc",
+        "CVC2",
+        "cid",
+        "security_code",
+        "SecurityCode",
+        "security-code",
+        "SECURITYCODE",
+        "pin",
+        "PIN",
+        "pinBlock",
+        "pin_block",
+        "PINBLOCK",
+        "track1",
+        "track_2",
+        "Track2Data",
+        "track_data",
+        "trackData",
+        "payment.card.cvv",
+        "cardVerification",
+        "card_verification_value",
+        "magStripe",
+    ],
+)
+def test_sad_keys(key: str) -> None:
+    assert CLASSIFIER.kind(key) == KeyKind.SAD
+
+
+@pytest.mark.parametrize(
+    "key", ["exp", "expiry", "expDate", "exp_month", "card_expiry", "EXPIRATION_DATE", "validThru"]
+)
+def test_expiry_keys(key: str) -> None:
+    assert CLASSIFIER.kind(key) == KeyKind.EXPIRY
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "shipping",
+        "spinner",
+        "opinion",
+        "expected",
+        "export",
+        "expires_at",
+        "trace_id",
+        "tracking",
+        "decide",
+        "incident",
+        "pineapple",
+        "cavity",
+        "msg",
+        "level",
+    ],
+)
+def test_ordinary_keys(key: str) -> None:
+    assert CLASSIFIER.kind(key) in (KeyKind.NONE, KeyKind.CARDISH)
+
+
+@pytest.mark.parametrize("key", ["de2", "DE002", "F2", "field_2", "fld2", "2", "bit-2"])
+def test_iso_field_2_keys(key: str) -> None:
+    assert CLASSIFIER.kind(key) == KeyKind.ISO_PAN
+
+
+@pytest.mark.parametrize("key", ["card_number", "cardNo", "pan", "account_number", "cc"])
+def test_card_keys_give_context(key: str) -> None:
+    assert CLASSIFIER.kind(key) == KeyKind.CARDISH
+
+
+def test_words_split_camel_snake_kebab() -> None:
+    assert words("cardSecurity-Code_x") == ["card", "security", "code", "x"]
+    assert words("PINBlock") == ["pin", "block"]
+
+
+def test_scan_style_matches_at_least_what_the_careful_style_matches() -> None:
+    careful = re.compile(names_pattern(SAD_NAMES))
+    scan = re.compile(names_pattern(SAD_NAMES, scan_style=True), re.MULTILINE)
+    samples = ["x cardPin=1", "PIN", "pin_block", "shipping", "a.cvv2", "SPIN", "trackData", "Cvv"]
+    for text in samples:
+        assert not careful.search(text) or scan.search(text), f"scan style misses {text!r}"
+
+
+def test_extra_names_must_start_with_a_letter() -> None:
+    with pytest.raises(ValueError):
+        names_pattern(["2fa"])

@@ -1,0 +1,142 @@
+"""The record walk: keys, numbers, fail closed, counters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from collector.metrics.pipeline import REDACTIONS
+from collector.redact import Redactor
+from collector.redact.config import RedactConfig
+from collector.redact.redactor import PLACEHOLDER_KEY, PLACEHOLDER_REASON_KEY, TEXT_FAIL_CLOSED
+from tests.redact.support import leaks
+
+PAN = "4111111111111111"
+
+
+def _count(rule: str) -> float:
+    return float(REDACTIONS.labels(rule=rule)._value.get())
+
+
+def test_nested_values_keys_and_numbers() -> None:
+    r = Redactor(RedactConfig())
+    record: dict[str, Any] = {
+        "a": [{"b": {"c": f"card {PAN}"}}],
+        "n": int(PAN),
+        "f": float(PAN),
+        PAN: "keyed by card",
+        "ok": "fine",
+    }
+    out = r.redact_record(record)
+    assert not leaks(out, [PAN])
+    assert out["n"] == "411111******1111"
+    assert out["f"] == "411111******1111"
+    assert out["ok"] == "fine"
+    assert list(out)[3] == "411111******1111"
+
+
+def test_sad_keys_remove_values_at_any_depth_and_keep_shape() -> None:
+    r = Redactor(RedactConfig())
+    out = r.redact_record({"x": {"card": {"CVV": 123, "pinBlock": "ABCD", "track2": None}}})
+    assert out == {"x": {"card": {"CVV": "[REDACTED]", "pinBlock": "[REDACTED]", "track2": None}}}
+    out = r.redact_record({"track_data": {"t1": "a", "t2": ["b", 7, True]}})
+    assert out == {"track_data": {"t1": "[REDACTED]", "t2": ["[REDACTED]", "[REDACTED]", True]}}
+
+
+def test_expiry_is_masked_by_key() -> None:
+    r = Redactor(RedactConfig())
+    assert r.redact_record({"exp": "12/27", "expMonth": 12, "other": "12/27"}) == {
+        "exp": "**/**",
+        "expMonth": "**",
+        "other": "12/27",
+    }
+
+
+def test_extra_keys_from_config() -> None:
+    r = Redactor(RedactConfig(extra_sensitive_keys=["otp_code"], extra_expiry_keys=["good_thru"]))
+    out = r.redact_record({"otpCode": "998877", "good_thru": "01/30"})
+    assert out == {"otpCode": "[REDACTED]", "good_thru": "**/**"}
+    assert r.scan([b'{"OTP-CODE":"1"}', b'{"x":"1"}']) == [0]
+
+
+def test_iso_field_2_key_with_length_prefix() -> None:
+    r = Redactor(RedactConfig())
+    out = r.redact_record({"fields": {"2": f"16{PAN}", "3": "000000"}, "de2": int(f"16{PAN}")})
+    assert out["fields"] == {"2": "16411111******1111", "3": "000000"}
+    assert out["de2"] == "16411111******1111"
+
+
+def test_too_deep_fails_closed_and_is_counted() -> None:
+    r = Redactor(RedactConfig(max_depth=5))
+    node: Any = PAN
+    for _ in range(10):
+        node = {"x": node}
+    before = _count("fail_closed")
+    out = r.redact_record(node)
+    assert out[PLACEHOLDER_KEY] == "fail_closed"
+    assert out[PLACEHOLDER_REASON_KEY] == "too_deep"
+    assert not leaks(out, [PAN])
+    assert _count("fail_closed") == before + 1
+
+
+def test_too_big_fails_closed() -> None:
+    r = Redactor(RedactConfig(max_record_bytes=2048))
+    out = r.redact_record({"m": "x" * 5000, "card": PAN})
+    assert out[PLACEHOLDER_REASON_KEY] == "too_big"
+    assert r.redact_text("y" * 5000 + PAN) == TEXT_FAIL_CLOSED
+
+
+def test_internal_error_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    r = Redactor(RedactConfig())
+
+    def boom(*args: Any) -> str:
+        raise RuntimeError(PAN)
+
+    monkeypatch.setattr(r.text, "redact_flagged", boom)
+    out = r.redact_record({"m": f"card {PAN}"})
+    assert out[PLACEHOLDER_REASON_KEY] == "internal_error"
+    assert not leaks(out, [PAN])
+    assert r.redact_text(f"card {PAN}") == TEXT_FAIL_CLOSED
+
+
+def test_unknown_value_types_are_judged_by_their_text() -> None:
+    r = Redactor(RedactConfig())
+
+    class Opaque:
+        def __str__(self) -> str:
+            return f"card {PAN}"
+
+    out = r.redact_record({"o": Opaque(), "b": b"bytes"})
+    assert out["o"] == "[REDACTED]"
+    assert out["b"] == b"bytes"
+
+
+def test_counters_by_rule_without_values() -> None:
+    r = Redactor(RedactConfig())
+    before = {k: _count(k) for k in ("pan", "sad_key", "track", "expiry")}
+    r.redact_record(
+        {"m": f"{PAN} and 5555555555554444", "cvv": "1", "exp": "1/2", "t": f";{PAN}=2512101000?"}
+    )
+    assert _count("pan") == before["pan"] + 2
+    assert _count("sad_key") == before["sad_key"] + 1
+    assert _count("expiry") == before["expiry"] + 1
+    assert _count("track") == before["track"] + 1
+
+
+def test_scan_failure_flags_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    r = Redactor(RedactConfig())
+
+    class Broken:
+        def search(self, *args: Any) -> Any:
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(r, "_scan", Broken())
+    assert r.scan([b"a", b"b", b"c"]) == [0, 1, 2]
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ValueError):
+        RedactConfig(max_depth=0)
+    with pytest.raises(ValueError):
+        RedactConfig(max_record_bytes=10)

@@ -1,0 +1,103 @@
+"""The careful text passes on the forms payment services log."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector.redact import Redactor
+from collector.redact.cards import luhn_complete
+from collector.redact.config import CustomRule, RedactConfig
+from tests.redact.support import leaks, visible_cards
+
+R = Redactor(RedactConfig())
+PAN = "4111111111111111"
+AMEX = "378282246310005"
+
+
+def _clean(text: str, *pans: str) -> bool:
+    out = R.redact_text(text)
+    return not leaks(out, list(pans)) and visible_cards(out) == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"card {PAN} declined",
+        "card 4111 1111 1111 1111 declined",
+        "card 4111-1111-1111-1111 declined",
+        "card 4111.1111.1111.1111 declined",
+        "amex 3782 822463 10005",
+        "GET /pay?pan=4111+1111+1111+1111&x=1",
+        "GET /pay?pan=4111%201111%201111%201111&x=1",
+        "GET /pay?pan=%34%31%31%31%31%31%31%31%31%31%31%31%31%31%31%31",
+        "text \\u0034\\u0031\\u0031\\u0031111111111111 end",
+        f"card:{PAN};",
+        f"id{PAN}x",
+        f'{{"card":{{"number":"{PAN}"}}}}',
+        f'body={{\\"pan\\":\\"{PAN}\\"}}',
+        f"<Pan>{PAN}</Pan>",
+        f"a=1&card_number={PAN}&b=2",
+        f"line one\n{PAN}\nline three",
+    ],
+)
+def test_pan_forms(text: str) -> None:
+    assert _clean(text, PAN, AMEX)
+
+
+def test_masked_output_keeps_bin_and_last4_and_context() -> None:
+    assert R.redact_text(f"card {PAN} declined") == "card 411111******1111 declined"
+    assert R.redact_text("x 4111 1111 1111 1111 y") == "x 411111******1111 y"
+
+
+def test_pan_inside_a_longer_run_is_left_alone() -> None:
+    text = f"ref 99{PAN}99"
+    assert R.redact_text(text) == text
+
+
+def test_digits_inside_hex_ids_do_not_start_a_card() -> None:
+    text = f"trace ab{PAN}cd"
+    assert R.redact_text(text) == text
+
+
+def test_twelve_digit_maestro_only_with_a_card_word_near() -> None:
+    assert R.redact_text("maestro card 501800000009 ok") != "maestro card 501800000009 ok"
+    assert R.redact_text("order 501800000009 ok") == "order 501800000009 ok"
+
+
+def test_emv_tlv_tags() -> None:
+    dump = f"9F0206000000001000 5A08{PAN}5F2403251231"
+    assert _clean(dump, PAN)
+    unionpay19 = luhn_complete("620000000000000000")
+    assert _clean("5A0A" + unionpay19 + "F", unionpay19)
+    t2 = f"5713{PAN}D25121010000000000F9F2701"
+    out = R.redact_text(t2)
+    assert "25121010000000000" not in out and not leaks(out, [PAN])
+
+
+def test_iso8583_message_and_labelled_fields() -> None:
+    msg = f"0200723405412AC28805 16{PAN}".replace(" ", "")
+    assert _clean(msg + "000000000000010000", PAN)
+    assert _clean(f"DE2=16{PAN} DE3=000000", PAN)
+    assert _clean(f"[F035] 37{PAN}=2512101123456789", PAN)
+    assert _clean(f"field 45: 76B{PAN}^DOE/JOHN^2512101000000000000", PAN)
+
+
+def test_track_data_is_removed_whole() -> None:
+    t1 = f"%B{PAN}^DOE/JOHN^25121010000000000000?"
+    t2 = f";{PAN}=25121010000000000?"
+    for track in (t1, t2):
+        out = R.redact_text(f"swipe {track} ok")
+        assert out == "swipe [REDACTED] ok"
+
+
+def test_sad_and_expiry_inside_text() -> None:
+    out = R.redact_text("cvv=123&exp=12/27&pin: 4321 <cvc>999</cvc> CVV2/CVC2: 555")
+    assert all(v not in out for v in ("123", "12/27", "4321", "999", "555"))
+    assert "exp=**/**" in out
+
+
+def test_custom_rules_are_applied_and_counted() -> None:
+    cfg = RedactConfig(custom_rules=[CustomRule(name="email", pattern=r"[\w.]+@[\w.]+")])
+    r = Redactor(cfg)
+    assert r.redact_text("mail bob@example.com now") == "mail [REDACTED] now"
+    assert r.scan([b'{"m":"x"}', b'{"m":"bob@example.com"}']) == [1]
