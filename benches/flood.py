@@ -115,17 +115,34 @@ class Receiver:
 class Collector:
     """`collector run` as a child; CPU and RSS sampled from /proc while it runs."""
 
-    def __init__(self, config: Path, workdir: Path) -> None:
+    def __init__(
+        self,
+        config: Path,
+        workdir: Path,
+        wrap: list[str] | None = None,
+        launcher: list[str] | None = None,
+    ) -> None:
         self.stderr_path = workdir / "collector-stderr.log"
         with self.stderr_path.open("wb") as stderr:
             self.started = time.time_ns()
             self.proc = subprocess.Popen(
-                [PY, "-m", "collector", "run", "--config", str(config)],
+                [
+                    *(wrap or []),
+                    *(launcher or [PY, "-m", "collector"]),
+                    "run",
+                    "--config",
+                    str(config),
+                ],
                 cwd=REPO,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
             )
         self.ps = psutil.Process(self.proc.pid)
+        if wrap:  # a profiler started the collector: measure its child
+            deadline = time.monotonic() + 10
+            while not self.ps.children() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self.ps = self.ps.children()[0]
         self.peak_rss = 0
         self.rss_samples: list[tuple[float, int]] = []
         self._stop = threading.Event()
@@ -149,7 +166,8 @@ class Collector:
     def stop(self, timeout: float = 60.0) -> int:
         """SIGTERM, then reap with wait4 to get the exact rusage of the whole life."""
         self._stop.set()
-        self.proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(psutil.Error):
+            self.ps.send_signal(signal.SIGTERM)  # the collector, even under a profiler
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             pid, status, rusage = os.wait4(self.proc.pid, os.WNOHANG)
@@ -172,7 +190,13 @@ class Collector:
 
 
 def write_config(
-    workdir: Path, log: Path, port: int, mode: str, flush_interval: str, **extra: Any
+    workdir: Path,
+    log: Path,
+    port: int,
+    mode: str,
+    flush_interval: str,
+    source_options: list[str] | None = None,
+    **extra: Any,
 ) -> Path:
     cfg: dict[str, Any] = {
         "sources": [
@@ -196,6 +220,9 @@ def write_config(
         "metrics": {"listen": "127.0.0.1:0"},
         "log": {"level": "info"},
     }
+    for option in source_options or []:
+        key, _, value = option.partition("=")
+        cfg["sources"][0][key] = yaml.safe_load(value)
     for key, value in extra.items():
         cfg[key] = {**cfg.get(key, {}), **value}
     path = workdir / "collector.yaml"
@@ -203,8 +230,19 @@ def write_config(
     return path
 
 
+# Experiment only: the collector's own `main` after a GC setting, to measure what it buys.
+GC_WRAPPER = """
+import gc, sys
+gc.set_threshold(%d, 50, 100)
+from collector.cli import main
+gc.freeze()
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 # --- the physical limit -----------------------------------------------------------------
-_LIMIT_SCRIPT = """
+_LIMIT_SCRIPT = (
+    """
 import os, socket, sys
 fd = os.open(sys.argv[1], os.O_RDONLY)
 s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
@@ -214,7 +252,9 @@ while True:
         break
     s.sendall(data)
 s.close()
-""" % READ_CHUNK
+"""
+    % READ_CHUNK
+)
 
 
 def physical_limit(log: Path) -> dict[str, float]:
@@ -259,8 +299,25 @@ def flood_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict
     workdir = Path(tempfile.mkdtemp(prefix=f"flood-{run}-", dir=args.workdir))
     limit = physical_limit(log)
     receiver = Receiver(expect=lines)
-    config = write_config(workdir, log, receiver.port, args.mode, args.flush_interval)
-    collector = Collector(config, workdir)
+    config = write_config(
+        workdir, log, receiver.port, args.mode, args.flush_interval, args.source_option
+    )
+    wrap = launcher = None
+    if args.gc_threshold:
+        launcher = [PY, "-c", GC_WRAPPER % args.gc_threshold]
+    if args.profile:
+        spy = Path(PY).parent / "py-spy"
+        wrap = [
+            str(spy) if spy.exists() else "py-spy",
+            "record",
+            "--format",
+            "raw",
+            "--rate",
+            "250",
+            "--nonblocking",
+        ]
+        wrap = [*wrap, "--output", args.profile, "--"]
+    collector = Collector(config, workdir, wrap, launcher)
     try:
         if receiver.wait_for("first", args.timeout) is None:
             raise RuntimeError(f"no entry arrived; see {collector.stderr_path}")
@@ -313,7 +370,9 @@ def rate_run(args: argparse.Namespace, run: int) -> dict[str, Any]:
     log.parent.mkdir()
     log.touch()
     receiver = Receiver(expect=0, latency=True)
-    config = write_config(workdir, log, receiver.port, args.mode, args.flush_interval)
+    config = write_config(
+        workdir, log, receiver.port, args.mode, args.flush_interval, args.source_option
+    )
     collector = Collector(config, workdir)
     try:
         time.sleep(args.warmup)  # let the collector start and open the file
@@ -370,6 +429,7 @@ def outage_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dic
         port,
         args.mode,
         args.flush_interval,
+        args.source_option,
         pipeline={"checkpoint_interval": "100ms"},
     )
     collector = Collector(config, workdir)
@@ -510,8 +570,10 @@ def report_outage(s: dict[str, Any], runs: int) -> str:
             ("lines", f"{s['lines']:,}"),
             ("outage s", f"{s['outage_s']:.0f}"),
             ("peak RSS MiB", f"{s['peak_rss_mib']:.1f} (target 64)"),
-            ("  before / during outage", f"{s['peak_rss_before_outage_mib']:.1f} / "
-             f"{s['peak_rss_during_outage_mib']:.1f}"),
+            (
+                "  before / during outage",
+                f"{s['peak_rss_before_outage_mib']:.1f} / {s['peak_rss_during_outage_mib']:.1f}",
+            ),
             ("first ack after restart s", fmt(s["first_ack_after_restart_s"])),
             ("recovery s (restart to all acked)", f"{s['recovery_s']:.2f}"),
             ("entries sent again", f"{s['resent_entries']:,}"),
@@ -557,8 +619,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--outage", type=float, default=10.0, help="seconds the receiver is down")
     p.add_argument("--flush-interval", default="1s")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--source-option",
+        action="append",
+        metavar="KEY=YAML",
+        help="set a key of the source's config, e.g. read_chunk_bytes=1MiB (repeatable)",
+    )
+    p.add_argument(
+        "--gc-threshold",
+        type=int,
+        default=0,
+        help="experiment: start the collector with gc.freeze() and this gen0 threshold",
+    )
     p.add_argument("--input", help="an existing log file instead of a generated one")
     p.add_argument("--workdir", default=None, help="where temp files go (default: $TMPDIR)")
+    p.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="run the collector under py-spy, collapsed stacks to PATH (figures then "
+        "include the profiler's overhead on the collector)",
+    )
     p.add_argument("--keep", action="store_true", help="keep each run's work directory")
     p.add_argument("--timeout", type=float, default=600.0)
     p.add_argument("--out", default=str(REPO / "bench-results" / "flood.json"))
