@@ -230,31 +230,35 @@ def write_config(
     return path
 
 
-# Experiment only: the collector's own `main` after a GC setting, to measure what it buys.
-GC_WRAPPER = """
+# Experiments only: the collector's own `main` after a process-wide setting (a GC
+# threshold, uvloop), to measure what the setting would buy if cli.py made it.
+LAUNCHER = """
 import gc, sys
-gc.set_threshold(%d, 50, 100)
+GC, UVLOOP = {gc}, {uvloop}
+if GC:
+    gc.set_threshold(GC, 50, 100)
+if UVLOOP:
+    import uvloop
+    uvloop.install()
 from collector.cli import main
-gc.freeze()
+if GC:
+    gc.freeze()
 sys.exit(main(sys.argv[1:]))
 """
 
 
 # --- the physical limit -----------------------------------------------------------------
-_LIMIT_SCRIPT = (
-    """
+_LIMIT_SCRIPT = """
 import os, socket, sys
 fd = os.open(sys.argv[1], os.O_RDONLY)
 s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
 while True:
-    data = os.read(fd, %d)
+    data = os.read(fd, int(sys.argv[3]))
     if not data:
         break
     s.sendall(data)
 s.close()
 """
-    % READ_CHUNK
-)
 
 
 def physical_limit(log: Path) -> dict[str, float]:
@@ -274,7 +278,7 @@ def physical_limit(log: Path) -> dict[str, float]:
     t = threading.Thread(target=sink, daemon=True)
     t.start()
     started = time.perf_counter()
-    proc = subprocess.Popen([PY, "-c", _LIMIT_SCRIPT, str(log), str(port)])
+    proc = subprocess.Popen([PY, "-c", _LIMIT_SCRIPT, str(log), str(port), str(READ_CHUNK)])
     _, _, rusage = os.wait4(proc.pid, 0)
     t.join(60)
     wall = time.perf_counter() - started
@@ -303,8 +307,9 @@ def flood_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict
         workdir, log, receiver.port, args.mode, args.flush_interval, args.source_option
     )
     wrap = launcher = None
-    if args.gc_threshold:
-        launcher = [PY, "-c", GC_WRAPPER % args.gc_threshold]
+    if args.gc_threshold or args.uvloop:
+        code = LAUNCHER.format(gc=args.gc_threshold, uvloop=args.uvloop)
+        launcher = [PY, "-c", code]
     if args.profile:
         spy = Path(PY).parent / "py-spy"
         wrap = [
@@ -379,8 +384,11 @@ def rate_run(args: argparse.Namespace, run: int) -> dict[str, Any]:
         cpu_before = collector.cpu()
         started = time.monotonic()
         sim = subprocess.run(
-            [PY, "-m", "collector.simulator", "--out", str(log), "--rate", str(args.rate)]
-            + ["--duration", str(args.duration), "--seed", str(args.seed)],
+            [
+                *(PY, "-m", "collector.simulator", "--out", str(log)),
+                *("--rate", str(args.rate), "--duration", str(args.duration)),
+                *("--seed", str(args.seed)),
+            ],
             cwd=REPO,
             check=True,
         )
@@ -631,6 +639,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0,
         help="experiment: start the collector with gc.freeze() and this gen0 threshold",
     )
+    p.add_argument("--uvloop", action="store_true", help="experiment: run on uvloop")
     p.add_argument("--input", help="an existing log file instead of a generated one")
     p.add_argument("--workdir", default=None, help="where temp files go (default: $TMPDIR)")
     p.add_argument(
