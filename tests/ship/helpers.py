@@ -107,5 +107,11 @@ def expected_keys(chunks: int, size: int) -> set[tuple[int, int]]:
     return {(c, s) for c in range(chunks) for s in range(size)}
 
 
+def missing_chunks(counts: collections.Counter[tuple[int, int]], chunks: int, size: int) -> str:
+    """Which chunks lost records, for an assertion message."""
+    lost = sorted({c for c, _ in expected_keys(chunks, size) - set(counts)})
+    return f"records missing from chunks {lost}"
+
+
 def metric(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0

@@ -63,6 +63,23 @@ if (args["tls-cert"]) {
 const out = args.out ? fs.openSync(args.out, "a") : null;
 const server = new FluentServer(options);
 
+// FluentServer writes a chunk's ack before it emits the chunk's entries, so a SIGKILL in
+// between loses records that were already acked. Deferring the socket's writes (and its
+// end and destroy, to keep their order: a refused PONG is written just before the close)
+// to the next tick makes this receiver ack only after the entries are written to --out,
+// as Fluentd acks only after the chunk is in its buffer.
+const handleConnection = server.handleConnection.bind(server);
+server.handleConnection = (socket) => {
+  for (const name of ["write", "end", "destroy"]) {
+    const original = socket[name].bind(socket);
+    socket[name] = (...args) => {
+      process.nextTick(() => original(...args));
+      return name === "write" ? true : socket;
+    };
+  }
+  return handleConnection(socket);
+};
+
 function timeOf(time) {
   if (time && typeof time === "object" && "epoch" in time) return [time.epoch, time.nano];
   return time;
