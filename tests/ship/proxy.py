@@ -17,6 +17,7 @@ class FaultProxy:
         self.hold_replies = False  # True: server→client bytes are dropped (acks withheld)
         self.connections = 0
         self.replies_dropped = 0
+        self.sent: list[bytearray] = []  # client→server bytes, one buffer per connection
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -57,7 +58,9 @@ class FaultProxy:
             c_writer.transport.abort()
             return
         self._writers.update((c_writer, s_writer))
-        up = asyncio.create_task(self._pipe(c_reader, s_writer, replies=False))
+        sent = bytearray()
+        self.sent.append(sent)
+        up = asyncio.create_task(self._pipe(c_reader, s_writer, replies=False, record=sent))
         down = asyncio.create_task(self._pipe(s_reader, c_writer, replies=True))
         self._tasks.update((up, down))
         try:
@@ -71,12 +74,18 @@ class FaultProxy:
                 self._tasks.discard(task)
 
     async def _pipe(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, replies: bool
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        replies: bool,
+        record: bytearray | None = None,
     ) -> None:
         with contextlib.suppress(OSError, asyncio.CancelledError):
             while data := await reader.read(65536):
                 if replies and self.hold_replies:
                     self.replies_dropped += len(data)
                     continue
+                if record is not None:
+                    record += data
                 writer.write(data)
                 await writer.drain()

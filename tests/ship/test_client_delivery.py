@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
+import socket
 from collections.abc import Callable
 
+import msgpack  # type: ignore[import-untyped]
 import pytest
 
 from tests.ship.helpers import (
@@ -125,6 +129,22 @@ async def test_acks_withheld_nothing_acked_bounded_then_resent(receiver: FluentR
     entries = await wait_entries(receiver, 200)
     assert set(record_counts(entries)) == expected_keys(10, 20)
     assert sorted(r.acked_indexes()) == list(range(10)), "each chunk acked exactly once"
+    ids = collections.Counter(sent_chunk_ids(proxy.sent))
+    assert len(ids) == 10, "one chunk id per chunk, kept across resends"
+    assert max(ids.values()) >= 2, "chunks were resent"
+
+
+def sent_chunk_ids(connections: list[bytearray]) -> list[str]:
+    """The `chunk` option of every whole message the client wrote, over all connections
+    (the last message of a connection may be cut by a reset)."""
+    ids = []
+    for stream in connections:
+        unpacker = msgpack.Unpacker(raw=False)
+        unpacker.feed(bytes(stream))
+        with contextlib.suppress(ValueError):
+            for message in unpacker:
+                ids.append(message[2]["chunk"])
+    return ids
 
 
 async def test_link_cut_mid_stream_resends(receiver: FluentReceiver) -> None:
@@ -285,3 +305,26 @@ async def test_real_name_resolution(receiver: FluentReceiver) -> None:
         await r.send_all(make_chunk(i) for i in range(3))
         assert await r.client.drain(20)
     assert record_counts(await wait_entries(receiver, 60)) == {k: 1 for k in expected_keys(3, 20)}
+
+
+async def test_one_connection_is_reused_with_keepalive_set(receiver: FluentReceiver) -> None:
+    proxy = await FaultProxy(receiver.port).start()
+    cfg = forward_config([proxy.port], heartbeat_interval=2.0)
+    try:
+        async with running(cfg) as r:
+            await r.send_all(make_chunk(i) for i in range(20))
+            assert await r.client.drain(20)
+            (ep,) = r.client._pool.all()
+            assert ep.conn is not None
+            sock = ep.conn.writer.get_extra_info("socket")
+            options = (
+                sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+                sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+                sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+                sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+            )
+    finally:
+        await proxy.close()
+    assert proxy.connections == 1, "chunks share one long-lived connection"
+    assert options == (1, 2, 2, 3), "TCP keepalive probes detect a silently dead peer"
+    assert len(await wait_entries(receiver, 400)) == 400
