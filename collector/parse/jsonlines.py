@@ -23,6 +23,7 @@ JSON_TIME_KEYS = ("time", "@timestamp", "timestamp", "ts")
 
 _OBJECT = msgspec.json.Decoder(dict[str, Any])
 _ANY = msgspec.json.Decoder()
+_BOM = b"\xef\xbb\xbf"
 
 
 def decode_objects(
@@ -50,6 +51,8 @@ def decode_one(line: bytes, message_key: str, errors: dict[str, int]) -> dict[st
         except Exception:
             return unparsed(text_of(line), "invalid_json", message_key, errors)
     except Exception:
+        if line.startswith(_BOM):  # a file written with a byte order mark: its first line
+            return decode_one(line[len(_BOM) :], message_key, errors)
         return unparsed(text_of(line), "invalid_json", message_key, errors)
     if type(value) is dict:
         return value

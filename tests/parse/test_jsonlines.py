@@ -127,3 +127,8 @@ def test_any_json_object_comes_back_equal(objects: list[dict[str, object]]) -> N
     result = parse("json", lines)
     assert result.records == objects
     assert result.errors == {}
+
+
+def test_a_byte_order_mark_before_the_first_line_is_skipped() -> None:
+    result = parse("json", [b'\xef\xbb\xbf{"a":1}', b'{"a":2}'])
+    assert result.records == [{"a": 1}, {"a": 2}]
