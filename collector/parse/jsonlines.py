@@ -15,7 +15,7 @@ import msgspec
 from collector.parse.config import ParserOptions
 from collector.parse.eventtime import EventTimes
 from collector.parse.fields import apply_types
-from collector.parse.result import ParseResult, text_of, unparsed
+from collector.parse.result import PARSE_ERROR_KEY, ParseResult, text_of, unparsed
 
 # The time fields of common JSON loggers: zap/logrus/slog/Python (`time`, `ts`),
 # logstash/ECS (`@timestamp`), Bunyan/pino-ish (`timestamp`).
@@ -52,7 +52,9 @@ def decode_one(line: bytes, message_key: str, errors: dict[str, int]) -> dict[st
             return unparsed(text_of(line), "invalid_json", message_key, errors)
     except Exception:
         if line.startswith(_BOM):  # a file written with a byte order mark: its first line
-            return decode_one(line[len(_BOM) :], message_key, errors)
+            record = decode_one(line[len(_BOM) :], message_key, {})
+            if PARSE_ERROR_KEY not in record:
+                return record
         return unparsed(text_of(line), "invalid_json", message_key, errors)
     if type(value) is dict:
         return value

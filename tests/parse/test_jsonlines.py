@@ -130,5 +130,6 @@ def test_any_json_object_comes_back_equal(objects: list[dict[str, object]]) -> N
 
 
 def test_a_byte_order_mark_before_the_first_line_is_skipped() -> None:
-    result = parse("json", [b'\xef\xbb\xbf{"a":1}', b'{"a":2}'])
-    assert result.records == [{"a": 1}, {"a": 2}]
+    result = parse("json", [b'\xef\xbb\xbf{"a":1}', b'{"a":2}', b"\xef\xbb\xbfjunk"])
+    assert result.records[:2] == [{"a": 1}, {"a": 2}]
+    assert result.records[2]["message"] == "\ufeffjunk"  # an error record keeps every character
