@@ -13,6 +13,9 @@ import re
 from collector.redact.cards import is_pan
 
 _RUN = re.compile(r"\d(?:[ \-.]?\d)*")
+# Hex identifiers (trace ids, span ids, hashes): digits inside them are not card numbers,
+# the redactor's documented rule (docs/redaction.md).
+_HEX_ID = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*(?![0-9A-Za-z])")
 _GROUPINGS = {(4, 4, 4, 4), (4, 6, 5), (4, 4, 4, 4, 3)}
 
 
@@ -30,7 +33,10 @@ def _candidates(run: str) -> list[str]:
 
 
 def count_pans(text: str) -> int:
-    """How many card numbers `text` holds."""
+    """How many card numbers `text` holds (digits inside hex identifiers excepted)."""
+    text = _HEX_ID.sub(
+        lambda m: "x" * len(m.group(0)) if len(m.group(0)) >= 16 else m.group(0), text
+    )
     return sum(
         1
         for m in _RUN.finditer(text)
