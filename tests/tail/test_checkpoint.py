@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from collector.tail.checkpoint import AckTracker, CheckpointStore
 from collector.tail.fingerprint import Fingerprint
 
@@ -54,3 +56,32 @@ def test_expire_forgets_only_old_entries_of_gone_files(tmp_path: Path) -> None:
     store.entries["live"].updated -= 100
     store.expire(10, live_keys={"live"})
     assert set(store.entries) == {"live"}
+
+
+def test_disk_full_keeps_the_old_checkpoint_and_stays_dirty(
+    tmp_path: Path, monkeypatch: "pytest.MonkeyPatch"
+) -> None:
+    import errno
+    import os
+
+    store = CheckpointStore(str(tmp_path))
+    store.update("1:2", 10, Fingerprint(1, "a"), "/x")
+    store.save()
+    store.update("1:2", 20, Fingerprint(1, "a"), "/x")
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    try:
+        store.save()
+    except OSError as e:
+        assert e.errno == errno.ENOSPC
+    else:
+        raise AssertionError("a full disk must surface as OSError for the caller to count")
+    monkeypatch.undo()
+    assert store.dirty  # retried at the next interval
+    again = CheckpointStore(str(tmp_path))
+    again.load()
+    assert again.entries["1:2"].offset == 10  # the old checkpoint is intact
+    assert not (tmp_path / "checkpoints.json.tmp").exists()

@@ -127,3 +127,28 @@ async def test_binary_garbage_does_not_stop_the_tailer(tmp_path: Path) -> None:
     log.write_bytes(os.urandom(4096).replace(b"\n", b"") + b"\n\xff\xfe\x00bad\nok\n")
     await h.step()
     assert h.lines()[-1] == b"ok"
+
+
+async def test_java_stack_trace_is_one_record_and_the_last_waits_for_flush_timeout(
+    tmp_path: Path,
+) -> None:
+    from collector.tail.config import MultilineConfig
+
+    h = Harness(tmp_path, multiline=MultilineConfig(mode="java", flush_timeout=0.05))
+    write(
+        h.logs / "app.log",
+        "2024-05-01 ERROR request failed",
+        "java.lang.IllegalStateException: boom",
+        "\tat com.acme.Pay.run(Pay.java:10)",
+        "Caused by: java.io.IOException: reset",
+        "\t... 4 more",
+        "2024-05-01 INFO recovered",
+    )
+    await h.step()
+    lines = h.lines()
+    assert lines[0] == b"2024-05-01 ERROR request failed"
+    assert lines[1].count(b"\n") == 3 and lines[1].endswith(b"... 4 more")
+    assert len(lines) == 2  # the last record is held: more continuation lines may come
+    time.sleep(0.06)
+    await h.step()
+    assert h.lines()[-1] == b"2024-05-01 INFO recovered"
