@@ -30,6 +30,7 @@ _MAX_SECONDS = 2**32  # EventTime carries seconds in 4 unsigned bytes
 _CACHE_LIMIT = 4096
 
 _SECONDS = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)")
+_DIGIT_RUN = re.compile(r"[0-9]{0,10}")
 _ZONE = re.compile(r"([Zz])|([+-])(\d\d):?(\d\d)?|")
 # ".123" / ",123" -> ns, "456" -> ns, "789" -> ns: fraction digits by groups of three.
 _MILLIS = {f"{sep}{i:03d}": i * 1_000_000 for i in range(1000) for sep in ".,"}
@@ -110,12 +111,8 @@ def _fraction_digits(value: Any) -> int | None:
         return None
     if value[19] not in ".,":
         return 0
-    n = 0
-    for ch in value[20:30]:
-        if not "0" <= ch <= "9":
-            break
-        n += 1
-    return n
+    m = _DIGIT_RUN.match(value, 20)
+    return m.end() - 20 if m is not None else 0
 
 
 class TimeConverter:
@@ -233,6 +230,11 @@ class TimeConverter:
         kind = type(value)
         if kind is str:
             digits = _fraction_digits(value)
+            if digits is not None and digits % 3 and digits < 9:
+                # Go's RFC3339Nano trims trailing zeros: pad to a group of three
+                cut = 20 + digits
+                value = value[:cut] + "0" * (3 - digits % 3) + value[cut:]
+                digits += 3 - digits % 3
             if digits in (0, 3, 6, 9) and self._learn([value], digits):
                 try:
                     return self._fast([value], digits)[0]
