@@ -59,6 +59,10 @@ log = logging.getLogger("collector.ship")
 _THREAD_COMPRESS_BYTES = 64 * 1024
 
 
+class ForwardSetupError(ValueError):
+    """The client cannot start: a TLS file or a secret source is unusable (names the key)."""
+
+
 class _Pending:
     """A chunk between `send` and its ack: queued (endpoint None) or in flight."""
 
@@ -87,9 +91,17 @@ class ForwardClient:
         self._on_ack = on_ack
         self._on_drop = on_drop
         self._rng = rng or random.Random()
-        self._ssl = make_ssl_context(cfg.tls)
+        try:
+            self._ssl = make_ssl_context(cfg.tls)
+        except (OSError, ssl.SSLError) as e:
+            raise ForwardSetupError(
+                f"forward.tls: cannot load the CA or client certificate: {e}"
+            ) from None
         if cfg.security is not None:
-            load_credentials(cfg.security)  # fail at start on a missing secret file or env var
+            try:
+                load_credentials(cfg.security)  # fail at start, not at the first connect
+            except HandshakeError as e:
+                raise ForwardSetupError(f"forward.security.{e}") from None
         self._pending: dict[str, _Pending] = {}
         self._queue: deque[_Pending] = deque()
         self._pool: Pool[_Pending] = Pool()
@@ -438,13 +450,16 @@ class ForwardClient:
     async def _resolve_loop(self) -> None:
         while True:
             complete = True
+            resolved: list[tuple[int, ServerConfig, set[str]]] = []
             for index, server in enumerate(self.cfg.servers):
                 try:
-                    addresses = await self._resolve(server)
+                    resolved.append((index, server, await self._resolve(server)))
                 except (OSError, TimeoutError) as e:
                     complete = False
                     log.warning("cannot resolve %s: %s", server.host, e)
-                    continue
+            # All at once, so a standby listed first does not connect before the primaries
+            # exist (standbys connect when every primary is down).
+            for index, server, addresses in resolved:
                 self._update_pool(index, server, addresses)
             if complete and self.cfg.resolve_interval <= 0:
                 return

@@ -57,3 +57,16 @@ def test_secret_values_do_not_appear_in_errors() -> None:
     raw = {**ONE, "security": {"shared_key": "hunter2", "shared_key_env": "X"}}
     errors = validate(raw, ForwardConfig)
     assert errors and not any("hunter2" in e for e in errors)
+
+
+def test_unusable_tls_file_or_secret_fails_at_start_naming_the_key(tmp_path: Any) -> None:
+    from collector.ship.client import ForwardClient, ForwardSetupError
+
+    def cfg(**extra: Any) -> ForwardConfig:
+        return msgspec.convert({**ONE, **extra}, ForwardConfig, dec_hook=dec_hook)
+
+    absent = str(tmp_path / "absent.pem")
+    with pytest.raises(ForwardSetupError, match=r"forward\.tls"):
+        ForwardClient(cfg(tls={"enabled": True, "ca_file": absent}), print)
+    with pytest.raises(ForwardSetupError, match=r"forward\.security\.shared_key: cannot read"):
+        ForwardClient(cfg(security={"shared_key_file": absent}), print)
