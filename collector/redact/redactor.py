@@ -47,22 +47,34 @@ class _FailClosed(Exception):
 
 
 class _Walk:
-    """Per-record state: counts by rule and the remaining size budget."""
+    """Per-record state: counts by rule and the strings the text passes must see."""
 
-    __slots__ = ("budget", "counts", "needs")
+    __slots__ = ("counts", "needs")
 
-    def __init__(self, budget: int, needs: set[str]) -> None:
+    def __init__(self, needs: set[str]) -> None:
         self.counts: Counts = {}
-        self.budget = budget
-        self.needs = needs  # the strings the careful text passes must see
-
-    def spend(self, n: int) -> None:
-        self.budget -= n
-        if self.budget < 0:
-            raise _FailClosed("too_big")
+        self.needs = needs
 
     def count(self, rule: str, n: int = 1) -> None:
         self.counts[rule] = self.counts.get(rule, 0) + n
+
+
+class _Collected:
+    """What one pass over a record found: its strings, where they sit, its size."""
+
+    __slots__ = ("keys", "locations", "plain", "size")
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.locations: list[tuple[Any, Any, str]] = []
+        self.size = 0
+        # True while no key is special and no number could be a card: then only strings
+        # can change, and they can be patched in place without rebuilding the record.
+        self.plain = True
+
+    @property
+    def strings(self) -> list[str]:
+        return [*self.keys, *(loc[2] for loc in self.locations)]
 
 
 class Redactor:
@@ -108,12 +120,24 @@ class Redactor:
 
     # --- the careful walk ------------------------------------------------------------------
     def redact_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        """The record with card data masked; a placeholder when that cannot be done."""
+        """The record with card data masked; a placeholder when that cannot be done.
+
+        Use the returned record: string values may be replaced inside `record` itself.
+        """
         try:
-            strings: list[str] = []
-            self._collect(record, strings, 1)
-            walk = _Walk(self._max_bytes, self.text.needs_work(strings))
-            result = self._dict(record, 1, walk, False)
+            found = _Collected()
+            self._collect(record, found, 1)
+            if found.size > self._max_bytes:
+                raise _FailClosed("too_big")
+            walk = _Walk(self.text.needs_work(found.strings))
+            if found.plain and not walk.needs.intersection(found.keys):
+                # Only string values may need work: patch them where they sit.
+                for container, key, value in found.locations:
+                    if value in walk.needs:
+                        container[key] = self.text.redact_flagged(value, walk.counts)
+                result = record
+            else:
+                result = self._dict(record, 1, walk, False)
         except _FailClosed as e:
             return self._fail_closed(e.reason)
         except RecursionError:
@@ -152,69 +176,73 @@ class Redactor:
                 counter = self._counters[rule] = REDACTIONS.labels(rule=rule)
             counter.inc(n)
 
-    def _collect(self, node: Any, out: list[str], depth: int) -> None:
-        """Every key and string of the record, so one scan can tell which need work."""
+    def _collect(self, node: Any, found: _Collected, depth: int) -> None:
+        """Every key and string of the record, so that one scan can tell which need work."""
         if depth > self._max_depth:
             raise _FailClosed("too_deep")
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(key, str):
-                    out.append(key)
-                if isinstance(value, str):
-                    out.append(value)
-                elif isinstance(value, dict | list):
-                    self._collect(value, out, depth + 1)
-        elif isinstance(node, list):
-            for value in node:
-                if isinstance(value, str):
-                    out.append(value)
-                elif isinstance(value, dict | list):
-                    self._collect(value, out, depth + 1)
-
-    def _text(self, text: str, walk: _Walk, ctx: bool) -> str:
-        if text in walk.needs:
-            return self.text.redact_flagged(text, walk.counts, ctx)
-        return text
+        kind_of = self.keys.kind
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if isinstance(key, str):
+                found.keys.append(key)
+                found.size += len(key)
+                if kind_of(key) != KeyKind.NONE:
+                    found.plain = False
+            if isinstance(value, str):
+                found.locations.append((node, key, value))
+                found.size += len(value)
+            elif isinstance(value, dict | list):
+                self._collect(value, found, depth + 1)
+            else:
+                found.size += 8
+                if not (
+                    value is None
+                    or isinstance(value, bool)
+                    or (isinstance(value, int | float) and abs(value) < _MIN_CARD_INT)
+                ):
+                    found.plain = False  # a number long enough to be a card, or an odd type
 
     def _dict(self, node: dict[Any, Any], depth: int, walk: _Walk, ctx: bool) -> dict[Any, Any]:
-        if depth > self._max_depth:
-            raise _FailClosed("too_deep")
         out: dict[Any, Any] = {}
         kind_of = self.keys.kind
+        needs = walk.needs
         for key, value in node.items():
             kind = KeyKind.NONE
             if isinstance(key, str):
-                walk.spend(len(key))
                 kind = kind_of(key)
-                new_key = self._text(key, walk, False)
-                if new_key != key:
-                    while new_key in out or new_key in node:
-                        new_key += "#"
-                    key = new_key
-            if kind == KeyKind.NONE:
-                out[key] = self._value(value, depth, walk, ctx)
+                if key in needs:
+                    new_key = self.text.redact_flagged(key, walk.counts, False)
+                    if new_key != key:
+                        while new_key in out or new_key in node:
+                            new_key += "#"
+                        key = new_key
+            if kind == KeyKind.NONE or kind == KeyKind.CARDISH:
+                value_ctx = ctx or kind == KeyKind.CARDISH
+                if isinstance(value, str):
+                    out[key] = (
+                        self.text.redact_flagged(value, walk.counts, value_ctx)
+                        if value in needs
+                        else value
+                    )
+                else:
+                    out[key] = self._value(value, depth, walk, value_ctx)
             elif kind == KeyKind.SAD:
                 out[key] = self._remove(value, depth, walk, "sad_key")
             elif kind == KeyKind.EXPIRY:
                 out[key] = self._expiry(value, depth, walk)
-            elif kind == KeyKind.ISO_PAN:
+            else:  # ISO_PAN
                 out[key] = self._iso_pan(value, depth, walk)
-            else:  # CARDISH
-                out[key] = self._value(value, depth, walk, True)
         return out
 
     def _value(self, value: Any, depth: int, walk: _Walk, ctx: bool) -> Any:
         if isinstance(value, str):
-            walk.spend(len(value))
-            return self._text(value, walk, ctx)
+            if value in walk.needs:
+                return self.text.redact_flagged(value, walk.counts, ctx)
+            return value
         if isinstance(value, dict):
             return self._dict(value, depth + 1, walk, ctx)
         if isinstance(value, list):
-            if depth + 1 > self._max_depth:
-                raise _FailClosed("too_deep")
-            walk.spend(len(value))
             return [self._value(v, depth + 1, walk, ctx) for v in value]
-        walk.spend(8)
         if isinstance(value, bool) or value is None:
             return value
         if isinstance(value, int):

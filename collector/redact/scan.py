@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from collector.redact.patterns import ESCAPES, Matcher, trigger_source
 
@@ -32,11 +33,44 @@ def resolve_engine(engine: str) -> str:
     return "re2"
 
 
+class _Span:
+    __slots__ = ("_end", "_start")
+
+    def __init__(self, start: int, end: int) -> None:
+        self._start = start
+        self._end = end
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+class _Re2Bytes:
+    """google-re2 over bytes without its Python-level generator: one C call per search.
+
+    The wrapper's own `search` costs several microseconds per call in pure Python; the
+    careful walk calls the trigger once per record, so that overhead would dominate.
+    """
+
+    def __init__(self, compiled: Any, anchor: Any) -> None:
+        self._match = compiled._regexp.Match
+        self._anchor = anchor
+
+    def search(self, text: bytes, pos: int = 0) -> _Span | None:
+        span = self._match(self._anchor, text, pos, len(text))[0]
+        return None if span[0] < 0 else _Span(span[0], span[1])
+
+
 def compile_engine(pattern: str | bytes, engine: str) -> Matcher:
     if engine == "re2":
         import re2  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
-        matcher: Matcher = re2.compile(pattern)
+        compiled = re2.compile(pattern)
+        if isinstance(pattern, bytes) and hasattr(compiled, "_regexp"):
+            return _Re2Bytes(compiled, re2._Anchor.UNANCHORED)
+        matcher: Matcher = compiled
         return matcher
     flags = re.ASCII if isinstance(pattern, str) else 0
     return re.compile(pattern, flags)

@@ -149,11 +149,12 @@ class TextRedactor:
     def redact_flagged(self, text: str, counts: Counts, card_context: bool = False) -> str:
         """Every pass over `text`; the caller has found it in `needs_work`."""
         out = text
-        if "^" in out:
-            out = self._tracks1(out, counts)
-        if "=" in out or "D" in out or "d" in out:
-            out = self._tracks2(out, counts)
-        if _TWELVE_DIGITS.search(out):  # every dump form holds 12 plain digits in a row
+        # Tracks and every dump form hold 12 plain digits in a row.
+        if _TWELVE_DIGITS.search(out):
+            if "^" in out:
+                out = self._tracks1(out, counts)
+            if "=" in out or "D" in out or "d" in out:
+                out = self._tracks2(out, counts)
             if "5A" in out or "5a" in out:
                 out = self._emv_pan(out, counts)
             out = self._iso_message(out, counts)

@@ -7,6 +7,7 @@ is a leak.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from hypothesis import strategies as st
@@ -73,20 +74,18 @@ SAFE_KEYS = (
 )
 
 
-@st.composite
-def pans(draw: st.DrawFn) -> str:
-    _, lo, hi, length = draw(st.sampled_from(CARD_SHAPES))
-    prefix = str(draw(st.integers(int(lo), int(hi)))).zfill(len(lo))
-    body = "".join(
-        draw(
-            st.lists(
-                st.sampled_from("0123456789"),
-                min_size=length - len(prefix) - 1,
-                max_size=length - len(prefix) - 1,
-            )
-        )
-    )
+def pan_from_seed(seed: tuple[int, int]) -> str:
+    """A Luhn-valid PAN of one shape, rebuilt from numbers so that hypothesis prints the
+    seed of a failing example, never a card number."""
+    shape, noise = seed
+    _, lo, hi, length = CARD_SHAPES[shape % len(CARD_SHAPES)]
+    rng = random.Random(noise)
+    prefix = str(rng.randint(int(lo), int(hi))).zfill(len(lo))
+    body = "".join(rng.choice("0123456789") for _ in range(length - len(prefix) - 1))
     return luhn_complete(prefix + body)
+
+
+pan_seeds = st.tuples(st.integers(0, len(CARD_SHAPES) - 1), st.integers(0, 2**32))
 
 
 def groups_of(pan: str) -> list[str]:

@@ -60,14 +60,34 @@ def leaks(value: Any, pans: list[str]) -> list[int]:
     return [i for i, pan in enumerate(pans) if pan in flat]
 
 
+def _leaves(value: Any) -> list[str]:
+    """Keys, strings and integers as text; floats are left out: their mantissa digits are
+    not a PAN anyone logged, and the walk checks floats only when they are integral."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return []
+    if isinstance(value, int):
+        return [str(value)]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (*_leaves(k), *_leaves(v))]
+    if isinstance(value, list):
+        return [t for v in value for t in _leaves(v)]
+    return [str(value)]
+
+
 def visible_cards(value: Any) -> int:
-    """How many maximal 13-19 digit runs in the shipped text are cards (Luhn + brand)."""
-    text = as_text(value)
-    for _ in range(3):
-        text = _ESCAPED_CHAR.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
-    return sum(
-        1 for m in _DIGIT_RUN.finditer(text) if len(m.group()) <= MAX_LENGTH and is_pan(m.group())
-    )
+    """How many maximal 13-19 digit runs in the shipped values are cards (Luhn + brand)."""
+    count = 0
+    for text in _leaves(value):
+        for _ in range(3):
+            text = _ESCAPED_CHAR.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+        count += sum(
+            1
+            for m in _DIGIT_RUN.finditer(text)
+            if len(m.group()) <= MAX_LENGTH and is_pan(m.group())
+        )
+    return count
 
 
 def same(a: Any, b: Any) -> bool:

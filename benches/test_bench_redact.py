@@ -1,0 +1,75 @@
+"""Cost of redaction on the hot path, against the same batch without it.
+
+Run: .venv/bin/python -m pytest benches/test_bench_redact.py --benchmark-only \
+         --benchmark-columns=median,min,rounds
+
+Each benchmark handles one batch of BATCH lines; divide the median by BATCH for the cost
+per line. `baseline_decode` is the no-redaction path (decode every line, as the pipeline
+does anyway); the redaction cost added is `scan_and_walk` (pre-scan the raw lines, walk the
+flagged records). Figures and the machine they came from are in docs/redaction.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pytest
+
+from collector.redact import Redactor
+from collector.redact.config import RedactConfig
+from collector.redact.scan import resolve_engine
+from tests.redact.linegen import realistic_batch, worst_case_batch
+
+BATCH = 5000
+_decoder = msgspec.json.Decoder()
+REALISTIC = realistic_batch(BATCH)
+WORST = worst_case_batch(BATCH // 10)
+ENGINES = ["re2", "re"] if resolve_engine("auto") == "re2" else ["re"]
+
+
+def _decode(lines: list[bytes]) -> list[Any]:
+    return [_decoder.decode(line) for line in lines]
+
+
+def _scan_and_walk(redactor: Redactor, lines: list[bytes], records: list[Any]) -> int:
+    flagged = redactor.scan(lines)
+    for i in flagged:
+        redactor.redact_record(records[i])
+    return len(flagged)
+
+
+def test_baseline_decode(benchmark: Any) -> None:
+    benchmark.extra_info["lines"] = BATCH
+    benchmark(_decode, REALISTIC)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_scan_only_realistic(benchmark: Any, engine: str) -> None:
+    redactor = Redactor(RedactConfig(scan_engine=engine))
+    benchmark.extra_info["lines"] = BATCH
+    benchmark.extra_info["flagged"] = len(redactor.scan(REALISTIC))
+    benchmark(redactor.scan, REALISTIC)
+
+
+def test_scan_and_walk_realistic(benchmark: Any) -> None:
+    redactor = Redactor(RedactConfig())
+    records = _decode(REALISTIC)
+    benchmark.extra_info["lines"] = BATCH
+    benchmark.extra_info["engine"] = redactor.scan_engine
+    benchmark(_scan_and_walk, redactor, REALISTIC, records)
+
+
+def test_walk_every_record_realistic(benchmark: Any) -> None:
+    """What the pre-scan saves: the careful walk on every line."""
+    redactor = Redactor(RedactConfig())
+    records = _decode(REALISTIC)
+    benchmark.extra_info["lines"] = BATCH
+    benchmark(lambda: [redactor.redact_record(r) for r in records])
+
+
+def test_scan_and_walk_worst_case(benchmark: Any) -> None:
+    redactor = Redactor(RedactConfig())
+    records = _decode(WORST)
+    benchmark.extra_info["lines"] = len(WORST)
+    benchmark(_scan_and_walk, redactor, WORST, records)
