@@ -11,6 +11,7 @@ from tests.parse.helpers import parse
 
 _fragments = st.sampled_from(
     [
+        b"\xef\xbb\xbf",
         b"{",
         b"}",
         b'"',
