@@ -75,9 +75,9 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
-    records=st.lists(st.dictionaries(st.text(max_size=10), json_values, max_size=6), max_size=40),
+    records=st.lists(st.dictionaries(st.text(max_size=10), json_values, max_size=5), max_size=20),
     data=st.data(),
 )
 def test_entries_round_trip(records: list[dict[str, Any]], data: st.DataObject) -> None:
