@@ -53,7 +53,8 @@ def make_ssl_context(cfg: TLSConfig) -> ssl.SSLContext | None:
 def _set_keepalive(sock: socket.socket | None, interval: float) -> None:
     """TCP keepalive finds a peer that vanished without a FIN (a dead node, a cut link)
     even while we have nothing to send: FluentServer closes on a msgpack-nil heartbeat,
-    so the transport's own probes are the heartbeat that every receiver tolerates."""
+    so the transport's own probes are the heartbeat that every receiver tolerates. A peer
+    that stops acking while we send is caught by ack_timeout instead."""
     if sock is None:
         return
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -63,8 +64,6 @@ def _set_keepalive(sock: socket.socket | None, interval: float) -> None:
         ("TCP_KEEPIDLE", secs),
         ("TCP_KEEPINTVL", secs),
         ("TCP_KEEPCNT", _KEEPALIVE_PROBES),
-        # Unacked written data also counts: give up after the probes' worth of silence.
-        ("TCP_USER_TIMEOUT", secs * (_KEEPALIVE_PROBES + 1) * 1000),
     ):
         opt = getattr(socket, name, None)
         if opt is not None:
