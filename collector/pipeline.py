@@ -41,11 +41,12 @@ class Pipeline:
         self.metrics_server = (
             MetricsServer(cfg.metrics, self.health) if cfg.metrics.enabled else None
         )
-        self.client = ForwardClient(fwd, self._on_ack)
+        self.client = ForwardClient(fwd, self._on_ack, on_drop=self._on_drop)
         self.builder = ChunkBuilder(
             int(fwd.chunk_max_bytes), fwd.chunk_max_records, float(fwd.flush_interval)
         )
-        pod_meta = pod_metadata(cfg.metadata)
+        # Labels and annotations leave the pod with every record: redacted once, here.
+        pod_meta = self.redactor.redact_record(pod_metadata(cfg.metadata))
         self.routes = {
             s.name: SourceRoute(s, self.redactor, cfg.metadata, pod_meta) for s in cfg.sources
         }
@@ -123,6 +124,9 @@ class Pipeline:
         records, times = route.records(batch)
         self.derived.observe(batch.source, records)
         groups = route.groups(batch.path, records, times)
+        if not groups:
+            self._settle(ticket)
+            return
         ticket.parts = len(groups)
         now = time.monotonic()
         for tag, recs, tms in groups:
@@ -131,11 +135,18 @@ class Pipeline:
                 await self.client.send(chunk)
 
     def _on_ack(self, chunk: Chunk) -> None:
+        self._release(chunk)
+        self.health.delivered()
+
+    def _on_drop(self, chunk: Chunk) -> None:
+        """retry_limit gave up on `chunk` (an explicit, counted policy): move past it."""
+        self._release(chunk)
+
+    def _release(self, chunk: Chunk) -> None:
         for ticket in chunk.tickets:
             ticket.parts -= 1
             if ticket.parts == 0:
                 self._settle(ticket)
-        self.health.delivered()
 
     def _settle(self, ticket: Ticket) -> None:
         self.tracker.acked(ticket)

@@ -13,8 +13,9 @@ from collector.units import ByteSize, Seconds
 class MultilineConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Join continuation lines into one record (a Java stack trace is one event).
 
-    `mode: java` joins lines that start with whitespace, `at `, `Caused by:`, `...`,
-    `Suppressed:`; `mode: start_pattern` starts a record at lines matching `start_pattern`
+    `mode: java` joins the exception line (a qualified `...Exception:`/`...Error` class name)
+    and lines that start with whitespace, `at `, `Caused by:`, `...`, `Suppressed:`;
+    `mode: start_pattern` starts a record at lines matching `start_pattern`
     and joins everything else to the previous one.
     """
 

@@ -11,8 +11,12 @@ import re
 from collector.tail.config import MultilineConfig
 
 # A Java stack trace continues on lines that start with whitespace, "at ", "Caused by:",
-# "Suppressed:" or "... N more".
-_JAVA_CONTINUATION = rb"[ \t]|at |Caused by:|Suppressed:|\.\.\."
+# "Suppressed:" or "... N more", and on the exception line itself, which starts with the
+# exception's qualified class name (`org.springframework...BeanCreationException: ...`).
+_JAVA_CONTINUATION = (
+    rb"[ \t]|at |Caused by:|Suppressed:|\.\.\."
+    rb"|(?:[A-Za-z_$][\w$]*\.)+[\w$]*(?:Exception|Error|Throwable)\b"
+)
 
 
 def joiner_for(cfg: MultilineConfig) -> re.Pattern[bytes] | None:

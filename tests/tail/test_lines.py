@@ -19,10 +19,10 @@ def test_java_joins_stack_trace_and_holds_last_record() -> None:
     )
     joiner = joiner_for(MultilineConfig(mode="java"))
     records, consumed = split_records(data, joiner, hold_last=True)
-    # the exception message line does not start like a continuation, so it starts a record
-    assert records[0] == b"2024-01-01 ERROR boom"
-    assert records[1].startswith(b"java.lang.IllegalStateException")
-    assert b"Caused by:" in records[1] and b"... 3 more" in records[1]
+    # the exception line, its frames and causes all join the log line they belong to
+    assert len(records) == 1
+    assert records[0].startswith(b"2024-01-01 ERROR boom\njava.lang.IllegalStateException")
+    assert b"Caused by:" in records[0] and records[0].endswith(b"... 3 more")
     assert consumed == data.index(b"2024-01-01 INFO next")
 
 
