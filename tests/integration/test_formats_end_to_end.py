@@ -14,6 +14,7 @@ from tests.support.receiver import FluentReceiver
 
 pytestmark = pytest.mark.integration
 
+# Spring Boot's default layout writes long lines; this sample is kept verbatim.
 SPRING = """\
 2026-11-26T10:15:30.123+00:00  INFO 4242 --- [payment-api] [           main] c.a.pay.PaymentApplication               : Started PaymentApplication in 3.2 seconds
 2026-11-26T10:15:31.001+00:00 ERROR 4242 --- [payment-api] [nio-8080-exec-1] o.a.c.c.C.[.[.[/].[dispatcherServlet]    : Servlet.service() threw exception
@@ -24,7 +25,7 @@ Caused by: java.lang.IllegalStateException: acquirer timeout
 \tat com.acme.pay.gateway.AcquirerClient.authorise(AcquirerClient.java:142)
 \t... 42 more
 2026-11-26T10:15:32.500+00:00  WARN 4242 --- [payment-api] [nio-8080-exec-2] c.a.pay.AuthorisationService             : retrying authorisation
-"""
+"""  # noqa: E501
 
 PAN = "5555" + "5555" + "5555" + "4444"  # a public Mastercard test number
 ENVOY = (
