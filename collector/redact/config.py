@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import msgspec
@@ -42,3 +43,15 @@ class RedactConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
             raise ValueError("max_depth must be between 1 and 500")
         if self.max_record_bytes < 1024:
             raise ValueError("max_record_bytes must be at least 1024")
+        for field in ("extra_sensitive_keys", "extra_expiry_keys"):
+            for name in getattr(self, field):
+                if not name[:1].isalpha():
+                    raise ValueError(f"{field}: {name!r} must start with a letter")
+        names = [rule.name for rule in self.custom_rules]
+        if len(set(names)) != len(names):
+            raise ValueError("custom_rules: names must be unique")
+        for rule in self.custom_rules:
+            try:
+                re.compile(rule.pattern)
+            except re.error as e:
+                raise ValueError(f"custom_rules {rule.name}: bad pattern: {e}") from None

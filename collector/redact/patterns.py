@@ -48,7 +48,7 @@ def trigger_source(names: Iterable[str], engine: str = "re2") -> str:
     # digit nor a hex letter, a hex letter that does not continue a hex run (text.py skips
     # digits inside trace ids and other hex strings), or any escape sequence.
     bound = (
-        r"(?:^|[^0-9A-Fa-f\n]|(?:^|[^0-9A-Fa-f\n])[A-Fa-f]|%2[0bBdDeE]"
+        r"(?:^|[^0-9A-Fa-f\n]|(?:^|[^0-9A-Fa-f\n])[A-Fa-f]|%[0-9A-Fa-f]{2}"
         r"|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})"
     )
     esc_first = rf"(?:\\+u003{first}|%3{first}|\\+x3{first})"

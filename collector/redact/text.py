@@ -22,9 +22,7 @@ REDACTED = "[REDACTED]"
 FLAGS = re.ASCII | re.MULTILINE
 
 # A candidate never starts on a digit that belongs to an escape (%20, \u0020, \x20).
-_NOT_IN_ESCAPE = (
-    r"(?<!%)(?<!%2)(?<!\\u)(?<!\\u0)(?<!\\u00)(?<!\\u00[0-9A-Fa-f])(?<!\\x)(?<!\\x[0-9A-Fa-f])"
-)
+_NOT_IN_ESCAPE = r"(?!(?<=%)[23][0-9A-Fa-f])(?<!%2)(?<!%3)(?<!\\u)(?<!\\u0)(?<!\\u00)(?<!\\u00[0-9A-Fa-f])(?<!\\x)(?<!\\x[0-9A-Fa-f])"
 _CANDIDATE = re.compile(f"{_NOT_IN_ESCAPE}{DIGIT}(?:{SEP}?{DIGIT}){{11,}}", FLAGS)
 # The same candidates when the text holds no escapes (the common case), without the
 # look-behinds that keep the engine from skipping ahead to the next digit.
@@ -66,6 +64,17 @@ def _digits_of(unit_text: str) -> str:
 
 
 _DIGIT_UNIT = re.compile(DIGIT, FLAGS)
+
+
+_ESCAPE_END = re.compile(r"(?:%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})$", FLAGS)
+
+
+def _in_hex_run(text: str, pos: int) -> bool:
+    """Whether text[pos] continues a hex run (`…4ba3161…`) rather than following an
+    escape that merely ends in hex letters (`%3A`, `\u003a`, `%3D`)."""
+    if pos < 2 or text[pos - 1] not in _HEX_LETTERS or text[pos - 2] not in _HEX:
+        return False
+    return _ESCAPE_END.search(text, max(0, pos - 6), pos) is None
 
 
 def _groups(candidate: str) -> list[tuple[int, int, str]]:
@@ -257,7 +266,7 @@ class TextRedactor:
                 CARD_WORD.search(text, max(0, base - _CONTEXT_CHARS), base)
             )
             # Digits continuing a hex run (trace ids, hashes) do not start a card.
-            i = 1 if base >= 2 and text[base - 1] in _HEX_LETTERS and text[base - 2] in _HEX else 0
+            i = 1 if _in_hex_run(text, base) else 0
             while i < len(groups):
                 j = self._longest_pan_from(groups, i, context)
                 if j < 0:

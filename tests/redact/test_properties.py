@@ -203,3 +203,29 @@ def test_each_form_is_found_by_both_engines(form: str) -> None:
     for redactor in (REDACTORS["keep_first6_last4"], REDACTOR_RE):
         assert redactor.scan([b"{}", line]) == [1], f"scan missed form {form}"
         assert not leaks(ship(redactor, [line]), [pan]), f"form {form} leaked"
+
+
+GLUE = "".join(chr(c) for c in range(33, 127) if not chr(c).isdigit())
+HEX = set("0123456789abcdefABCDEF")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    seed=pan_seeds,
+    form=st.sampled_from(["plain", "space", "dash", "dot", "plus", "pct20"]),
+    before=st.text(GLUE, max_size=3),
+    after=st.text(GLUE, max_size=3),
+)
+def test_card_glued_to_any_punctuation_or_letters(
+    seed: tuple[int, int], form: str, before: str, after: str
+) -> None:
+    pan = pan_from_seed(seed)
+    if len(before) >= 2 and before[-1] in HEX - set("0123456789") and before[-2] in HEX:
+        return  # digits continuing a hex run are documented as not a card
+    text = f"{before}{FORMS[form](pan)}{after}"
+    for shipped in (
+        ship(REDACTORS["keep_first6_last4"], [msgspec.json.encode({"m": text})])[0],
+        ship_raw(REDACTORS["keep_first6_last4"], [text.encode()])[0],
+    ):
+        assert not leaks(shipped, [pan]), f"glued card leaked: form={form}"
+        assert visible_cards(shipped) == 0, f"glued card visible: form={form}"

@@ -140,3 +140,16 @@ def test_config_validation() -> None:
         RedactConfig(max_depth=0)
     with pytest.raises(ValueError):
         RedactConfig(max_record_bytes=10)
+
+
+def test_config_rejects_bad_names_and_patterns() -> None:
+    from collector.redact.config import CustomRule
+
+    with pytest.raises(ValueError, match="start with a letter"):
+        RedactConfig(extra_sensitive_keys=["2fa"])
+    with pytest.raises(ValueError, match="bad pattern"):
+        RedactConfig(custom_rules=[CustomRule(name="x", pattern="(")])
+    with pytest.raises(ValueError, match="unique"):
+        RedactConfig(
+            custom_rules=[CustomRule(name="x", pattern="a"), CustomRule(name="x", pattern="b")]
+        )
