@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,14 +10,16 @@ import pytest
 
 from collector.simulator import write_file
 from tests.support.cards import count_pans
-from tests.support.collector import CollectorProcess, checkpoint_offsets, wait_until, write_config
+from tests.support.collector import (
+    CollectorProcess,
+    checkpoint_offsets,
+    seqs,
+    wait_until,
+    write_config,
+)
 from tests.support.receiver import FluentReceiver
 
 pytestmark = pytest.mark.integration
-
-
-def seqs(receiver: FluentReceiver) -> Counter[int]:
-    return Counter(r["seq"] for r in receiver.records() if "seq" in r)
 
 
 def test_every_line_arrives_once_redacted_and_checkpointed_then_resumes(
@@ -38,7 +39,7 @@ def test_every_line_arrives_once_redacted_and_checkpointed_then_resumes(
     ), "checkpoint did not reach the file size after the acks"
     assert first.terminate() == 0
 
-    got = seqs(receiver)
+    got = seqs(receiver.records())
     assert set(got) == set(range(1, 5001)), "some lines are missing"
     assert max(got.values()) == 1, "a line arrived twice"
     leaked = count_pans(receiver.out.read_text())
@@ -52,7 +53,7 @@ def test_every_line_arrives_once_redacted_and_checkpointed_then_resumes(
     second = collector_proc(config)
     assert wait_until(lambda: len(receiver.entries()) >= 6000, 60), "appended lines missing"
     assert second.terminate() == 0
-    got = seqs(receiver)
+    got = seqs(receiver.records())
     assert set(got) == set(range(1, 6001)), "lines missing after restart"
     assert max(got.values()) == 1, "restart re-sent acked lines"
     assert checkpoint_offsets(tmp_path / "state")[str(log)] == log.stat().st_size
@@ -65,16 +66,7 @@ def test_records_carry_event_time_with_nanoseconds_and_metadata(
 ) -> None:
     receiver = fluent_server()
     config = write_config(
-        tmp_path,
-        receiver.port,
-        sources=[
-            {
-                "name": "payment",
-                "paths": [str(tmp_path / "logs" / "*.log")],
-                "tag": "payment.${file}",
-                "parser": {"time_key": "ts"},
-            }
-        ],
+        tmp_path, receiver.port, source={"tag": "payment.${file}", "parser": {"time_key": "ts"}}
     )
     line = {"ts": "2026-01-02T03:04:05.123456789Z", "msg": "hello"}
     (tmp_path / "logs" / "api.log").write_bytes(orjson.dumps(line) + b"\nnot json at all\n")

@@ -6,13 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.support.collector import CollectorProcess, wait_until, write_config
+from tests.support.collector import CollectorProcess, missing, seqs, wait_until, write_config
 from tests.support.receiver import REPO, FluentReceiver
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -22,14 +21,6 @@ def simulator(out: Path, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "collector.simulator", "--out", str(out), *args], cwd=REPO
     )
-
-
-def seqs(receiver: FluentReceiver) -> Counter[int]:
-    return Counter(r["seq"] for r in receiver.records() if "seq" in r)
-
-
-def missing(got: Counter[int], count: int) -> int:
-    return sum(1 for s in range(1, count + 1) if s not in got)
 
 
 def test_rename_rotation_every_5mb_under_200k_lines_exactly_once(
@@ -56,7 +47,7 @@ def test_rename_rotation_every_5mb_under_200k_lines_exactly_once(
     assert writer.wait(120) == 0
     assert wait_until(lambda: len(receiver.entries()) >= 200000, 120), "lines missing"
     assert proc.terminate() == 0
-    got = seqs(receiver)
+    got = seqs(receiver.records())
     assert missing(got, 200000) == 0
     assert max(got.values()) == 1, "a line arrived twice without any crash"
     assert len(list((tmp_path / "logs").glob("payment.log.*"))) >= 10  # it did rotate
@@ -71,15 +62,7 @@ def test_copytruncate_under_writes_loses_nothing(
     config = write_config(
         tmp_path,
         receiver.port,
-        sources=[
-            {
-                "name": "payment",
-                "paths": [str(tmp_path / "logs" / "payment.log*")],
-                "tag": "payment.app",
-                "poll_interval": "50ms",
-                "rotate_wait": "1s",
-            }
-        ],
+        source={"paths": [str(tmp_path / "logs" / "payment.log*")]},
     )
     proc = collector_proc(config)
     writer = simulator(
@@ -99,7 +82,7 @@ def test_copytruncate_under_writes_loses_nothing(
     assert wait_until(lambda: len(receiver.entries()) >= 20000, 60), "lines missing"
     time.sleep(1.0)
     assert proc.terminate() == 0
-    got = seqs(receiver)
+    got = seqs(receiver.records())
     assert missing(got, 20000) == 0
     assert max(got.values()) == 1, "a line arrived twice"
     rotations = [e for e in proc.logs() if "truncated" in str(e.get("msg", ""))]
@@ -120,9 +103,9 @@ def test_kill_9_mid_stream_then_restart_delivers_everything(
     first.kill()
     at_kill = len(receiver.entries())
     second = collector_proc(config)
-    assert wait_until(lambda: not missing(seqs(receiver), 100000), 90), "lines missing"
+    assert wait_until(lambda: not missing(seqs(receiver.records()), 100000), 90), "lines missing"
     assert second.terminate() == 0
-    got = seqs(receiver)
+    got = seqs(receiver.records())
     duplicates = sum(n - 1 for n in got.values())
     # Re-sent lines are bounded by what was in flight (2 MiB of ~360-byte lines) plus what
     # was acked after the last checkpoint write (200 ms at the throughput of this machine).
@@ -149,7 +132,7 @@ def test_receiver_down_30s_during_flood_bounded_memory_then_recovers(
         time.sleep(0.25)
     assert writer.wait(60) == 0
     receiver.start()
-    assert wait_until(lambda: not missing(seqs(receiver), 300000), 120), "lines missing"
+    assert wait_until(lambda: not missing(seqs(receiver.records()), 300000), 120), "lines missing"
     peak = max(peak, proc.rss_bytes())
     assert proc.terminate() == 0
     # The bound we state: 96 MiB with the default 16 MiB in-flight budget (the files are
@@ -174,5 +157,5 @@ def test_sigterm_while_app_still_writes_delivers_every_written_line(
     writer.wait(10)
     assert proc.proc.wait(30) == 0
     written = sum(1 for _ in (tmp_path / "logs" / "payment.log").open("rb"))
-    got = seqs(receiver)
+    got = seqs(receiver.records())
     assert missing(got, written) == 0, f"of {written} written lines some did not arrive"

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,13 @@ import yaml
 from tests.support.receiver import REPO
 
 
-def write_config(tmp: Path, port: int, **overrides: Any) -> Path:
-    """A config tailing tmp/logs/*.log into the receiver on `port`; overrides merge in."""
+def write_config(
+    tmp: Path, port: int, source: dict[str, Any] | None = None, **overrides: Any
+) -> Path:
+    """A config tailing tmp/logs/*.log into the receiver on `port`.
+
+    `source` merges into the one source; other keyword arguments merge into the top level.
+    """
     cfg: dict[str, Any] = {
         "sources": [
             {
@@ -40,6 +46,7 @@ def write_config(tmp: Path, port: int, **overrides: Any) -> Path:
         "metrics": {"listen": "127.0.0.1:0"},
         "pipeline": {"checkpoint_interval": "200ms", "shutdown_timeout": "10s"},
     }
+    cfg["sources"][0].update(source or {})
     _merge(cfg, overrides)
     (tmp / "logs").mkdir(exist_ok=True)
     path = tmp / "collector.yaml"
@@ -131,3 +138,13 @@ def wait_until(predicate: Any, timeout: float, interval: float = 0.1) -> bool:
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+def seqs(records: list[dict[str, Any]]) -> Counter[int]:
+    """How often each simulator `seq` arrived."""
+    return Counter(r["seq"] for r in records if "seq" in r)
+
+
+def missing(got: Counter[int], count: int) -> int:
+    """How many of the seqs 1..count never arrived."""
+    return sum(1 for s in range(1, count + 1) if s not in got)
