@@ -121,15 +121,16 @@ class KeyClassifier:
     def __init__(self, sad_names: Iterable[str], expiry_names: Iterable[str]) -> None:
         self._sad = re.compile(names_pattern(sad_names))
         self._expiry = re.compile(names_pattern(expiry_names))
-        self._cache: dict[str, int] = {}
+        # Read directly by the walk's hot loop; filled by `kind`.
+        self.cache: dict[str, int] = {}
 
     def kind(self, key: str) -> int:
-        k = self._cache.get(key)
+        k = self.cache.get(key)
         if k is None:
             k = self._classify(key)
-            if len(self._cache) >= self.CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = k
+            if len(self.cache) >= self.CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[key] = k
         return k
 
     def _classify(self, key: str) -> int:

@@ -72,10 +72,6 @@ class _Collected:
         # can change, and they can be patched in place without rebuilding the record.
         self.plain = True
 
-    @property
-    def strings(self) -> list[str]:
-        return [*self.keys, *(loc[2] for loc in self.locations)]
-
 
 class Redactor:
     """Finds and masks card data (PAN, SAD, tracks, expiry) per the `redact:` config."""
@@ -129,7 +125,7 @@ class Redactor:
             self._collect(record, found, 1)
             if found.size > self._max_bytes:
                 raise _FailClosed("too_big")
-            walk = _Walk(self.text.needs_work(found.strings))
+            walk = _Walk(self.text.needs_work(found.keys, [loc[2] for loc in found.locations]))
             if found.plain and not walk.needs.intersection(found.keys):
                 # Only string values may need work: patch them where they sit.
                 for container, key, value in found.locations:
@@ -180,27 +176,40 @@ class Redactor:
         """Every key and string of the record, so that one scan can tell which need work."""
         if depth > self._max_depth:
             raise _FailClosed("too_deep")
-        kind_of = self.keys.kind
+        kinds = self.keys.cache
+        keys = found.keys
+        locations = found.locations
+        size = 0
+        plain = True
         items = node.items() if isinstance(node, dict) else enumerate(node)
         for key, value in items:
-            if isinstance(key, str):
-                found.keys.append(key)
-                found.size += len(key)
-                if kind_of(key) != KeyKind.NONE:
-                    found.plain = False
-            if isinstance(value, str):
-                found.locations.append((node, key, value))
-                found.size += len(value)
+            if type(key) is str:
+                keys.append(key)
+                size += len(key)
+                kind = kinds.get(key)
+                if kind is None:
+                    kind = self.keys.kind(key)
+                if kind:
+                    plain = False
+            if type(value) is str:
+                locations.append((node, key, value))
+                size += len(value)
             elif isinstance(value, dict | list):
                 self._collect(value, found, depth + 1)
+            elif isinstance(value, str):  # a str subclass: judged like any odd type
+                plain = False
             else:
-                found.size += 8
+                size += 8
                 if not (
                     value is None
-                    or isinstance(value, bool)
-                    or (isinstance(value, int | float) and abs(value) < _MIN_CARD_INT)
+                    or value is True
+                    or value is False
+                    or (type(value) in (int, float) and -_MIN_CARD_INT < value < _MIN_CARD_INT)
                 ):
-                    found.plain = False  # a number long enough to be a card, or an odd type
+                    plain = False  # a number long enough to be a card, or an odd type
+        found.size += size
+        if not plain:
+            found.plain = False
 
     def _dict(self, node: dict[Any, Any], depth: int, walk: _Walk, ctx: bool) -> dict[Any, Any]:
         out: dict[Any, Any] = {}

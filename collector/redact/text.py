@@ -22,7 +22,10 @@ REDACTED = "[REDACTED]"
 FLAGS = re.ASCII | re.MULTILINE
 
 # A candidate never starts on a digit that belongs to an escape (%20, \u0020, \x20).
-_NOT_IN_ESCAPE = r"(?!(?<=%)[23][0-9A-Fa-f])(?<!%2)(?<!%3)(?<!\\u)(?<!\\u0)(?<!\\u00)(?<!\\u00[0-9A-Fa-f])(?<!\\x)(?<!\\x[0-9A-Fa-f])"
+_NOT_IN_ESCAPE = (
+    r"(?!(?<=%)[23][0-9A-Fa-f])(?<!%2)(?<!%3)"
+    r"(?<!\\u)(?<!\\u0)(?<!\\u00)(?<!\\u00[0-9A-Fa-f])(?<!\\x)(?<!\\x[0-9A-Fa-f])"
+)
 _CANDIDATE = re.compile(f"{_NOT_IN_ESCAPE}{DIGIT}(?:{SEP}?{DIGIT}){{11,}}", FLAGS)
 # The same candidates when the text holds no escapes (the common case), without the
 # look-behinds that keep the engine from skipping ahead to the next digit.
@@ -134,12 +137,13 @@ class TextRedactor:
             re.compile("|".join(f"(?:{c.regex.pattern})" for c in custom)) if custom else None
         )
 
-    def needs_work(self, strings: list[str]) -> set[str]:
-        """The strings of `strings` that any pass could change, found with one C-level scan.
+    def needs_work(self, *groups: list[str]) -> set[str]:
+        """The strings of `groups` that any pass could change, found with one C-level scan.
 
         The trigger is the pre-scan's own bytes pattern, run over the UTF-8 of the strings
         joined, so "the scan flags it" and "the careful pass looks at it" cannot disagree.
         """
+        strings = [s for group in groups for s in group]
         if not strings:
             return set()
         encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
