@@ -69,12 +69,15 @@ for _brand in BRANDS:
             )
             _NAME_BY_PREFIX.setdefault(_key, _brand.name)
 _PREFIX_LENGTHS = tuple(sorted({len(k) for k in _LENGTHS_BY_PREFIX}))
+_SINGLE = {str(d): d for d in range(10)}
 _DOUBLED = {str(d): (2 * d - 9 if d > 4 else 2 * d) for d in range(10)}
 
 
 def luhn_ok(digits: str) -> bool:
     """The mod-10 check every issuer's PAN satisfies."""
-    total = sum(map(int, digits[-1::-2])) + sum(map(_DOUBLED.__getitem__, digits[-2::-2]))
+    total = sum(map(_SINGLE.__getitem__, digits[-1::-2])) + sum(
+        map(_DOUBLED.__getitem__, digits[-2::-2])
+    )
     return total % 10 == 0
 
 

@@ -38,6 +38,16 @@ _MAX_CARD_INT = 10**MAX_LENGTH
 _DIGIT = re.compile(r"[0-9]")
 
 
+def _number_is_pan(value: float) -> bool:
+    """Whether a JSON number reads as a card (12-digit Maestro included: the walk decides
+    with the key's context, this only decides whether the walk is needed)."""
+    if isinstance(value, float):
+        if not value.is_integer():
+            return False
+        value = int(value)
+    return abs(value) < _MAX_CARD_INT and is_pan(str(abs(value)), card_context=True)
+
+
 class _FailClosed(Exception):
     """Raised inside the walk; `reason` is a fixed word, never record content."""
 
@@ -200,13 +210,13 @@ class Redactor:
                 plain = False
             else:
                 size += 8
-                if not (
-                    value is None
-                    or value is True
-                    or value is False
-                    or (type(value) in (int, float) and -_MIN_CARD_INT < value < _MIN_CARD_INT)
+                if value is None or value is True or value is False:
+                    continue
+                if (type(value) is int or type(value) is float) and (
+                    -_MIN_CARD_INT < value < _MIN_CARD_INT or not _number_is_pan(value)
                 ):
-                    plain = False  # a number long enough to be a card, or an odd type
+                    continue
+                plain = False  # a number that is a card, or an odd type
         found.size += size
         if not plain:
             found.plain = False

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from collector.redact.cards import MAX_LENGTH, is_pan
+from collector.redact.cards import MAX_LENGTH, MIN_LENGTH, is_pan
 from collector.redact.keys import CARD_WORD, names_pattern
 from collector.redact.patterns import DIGIT, SEP, Matcher
 from collector.redact.scan import flagged_lines
@@ -34,6 +34,7 @@ _TWELVE_DIGITS = re.compile(r"[0-9]{12}", FLAGS)
 _HEX = frozenset("0123456789abcdefABCDEF")
 _HEX_LETTERS = frozenset("abcdefABCDEF")
 _SEP_RE = re.compile(SEP, FLAGS)
+_PLAIN_SEP_RE = re.compile(r"[ .+\-]", FLAGS)
 _TRACK1 = re.compile(r"%?B?([0-9]{12,19})\^[^^\r\n]{0,26}\^[0-9]{4}[^\s\"'&,;<>\\?]*\??", FLAGS)
 _TRACK2 = re.compile(r"([0-9]{12,})([=Dd])([0-9]{7,})[Ff]?\??", FLAGS)
 _EMV_PAN = re.compile(r"5[Aa]([0-9A-Fa-f]{2})([0-9]{12,20})([Ff]?)", FLAGS)
@@ -80,11 +81,11 @@ def _in_hex_run(text: str, pos: int) -> bool:
     return _ESCAPE_END.search(text, max(0, pos - 6), pos) is None
 
 
-def _groups(candidate: str) -> list[tuple[int, int, str]]:
+def _groups(candidate: str, seps: re.Pattern[str]) -> list[tuple[int, int, str]]:
     """(start, end, digits) of each digit group; separators never look like digit units."""
     out: list[tuple[int, int, str]] = []
     start = 0
-    for sep in _SEP_RE.finditer(candidate):
+    for sep in seps.finditer(candidate):
         out.append((start, sep.start(), _digits_of(candidate[start : sep.start()])))
         start = sep.end()
     out.append((start, len(candidate), _digits_of(candidate[start:])))
@@ -264,7 +265,7 @@ class TextRedactor:
         spans: list[tuple[int, int, str]] = []
         plain = "%" not in text and "\\" not in text
         for cand in (_CANDIDATE_PLAIN if plain else _CANDIDATE).finditer(text):
-            groups = _groups(cand.group())
+            groups = _groups(cand.group(), _PLAIN_SEP_RE if plain else _SEP_RE)
             base = cand.start()
             context = card_context or bool(
                 CARD_WORD.search(text, max(0, base - _CONTEXT_CHARS), base)
@@ -292,7 +293,7 @@ class TextRedactor:
             if len(digits) > MAX_LENGTH:
                 break
             lengths.append(len(groups[j][2]))
-            if len(lengths) > 1 and not _shape_ok(lengths):
+            if len(digits) < MIN_LENGTH or (len(lengths) > 1 and not _shape_ok(lengths)):
                 continue
             if is_pan(digits, card_context=context):
                 best = j
