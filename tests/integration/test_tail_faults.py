@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.collector import CollectorProcess, missing, seqs, wait_until, write_config
+from collector.simulator import write_file
+from tests.support.collector import (
+    CollectorProcess,
+    checkpoint_offsets,
+    missing,
+    seqs,
+    wait_until,
+    write_config,
+)
 from tests.support.receiver import REPO, FluentReceiver
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -159,3 +167,27 @@ def test_sigterm_while_app_still_writes_delivers_every_written_line(
     written = sum(1 for _ in (tmp_path / "logs" / "payment.log").open("rb"))
     got = seqs(receiver.records())
     assert missing(got, written) == 0, f"of {written} written lines some did not arrive"
+
+
+def test_sigterm_with_receiver_down_exits_on_deadline_and_checkpoints_nothing_unacked(
+    tmp_path: Path,
+    fluent_server: Callable[..., FluentReceiver],
+    collector_proc: Callable[..., CollectorProcess],
+) -> None:
+    receiver = fluent_server()
+    receiver.stop()  # down for the first run
+    config = write_config(tmp_path, receiver.port, pipeline={"shutdown_timeout": "2s"})
+    write_file(str(tmp_path / "logs" / "payment.log"), 2000)
+    first = collector_proc(config)
+    time.sleep(1.0)
+    started = time.monotonic()
+    assert first.terminate(timeout=20) == 0
+    assert time.monotonic() - started < 10, "the drain did not respect shutdown_timeout"
+    state = tmp_path / "state" / "checkpoints.json"
+    assert not state.exists() or all(
+        o == 0 for o in checkpoint_offsets(tmp_path / "state").values()
+    ), "an unacked offset was checkpointed"
+    receiver.start()
+    second = collector_proc(config)
+    assert wait_until(lambda: not missing(seqs(receiver.records()), 2000), 30), "lines missing"
+    assert second.terminate() == 0
