@@ -196,6 +196,7 @@ def write_config(
     mode: str,
     flush_interval: str,
     source_options: list[str] | None = None,
+    settings: list[str] | None = None,
     **extra: Any,
 ) -> Path:
     cfg: dict[str, Any] = {
@@ -225,6 +226,10 @@ def write_config(
         cfg["sources"][0][key] = yaml.safe_load(value)
     for key, value in extra.items():
         cfg[key] = {**cfg.get(key, {}), **value}
+    for option in settings or []:
+        path, _, value = option.partition("=")
+        section, _, key = path.partition(".")
+        cfg.setdefault(section, {})[key] = yaml.safe_load(value)
     path = workdir / "collector.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -304,7 +309,7 @@ def flood_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict
     limit = physical_limit(log)
     receiver = Receiver(expect=lines)
     config = write_config(
-        workdir, log, receiver.port, args.mode, args.flush_interval, args.source_option
+        workdir, log, receiver.port, args.mode, args.flush_interval, args.source_option, args.set
     )
     wrap = launcher = None
     if args.gc_threshold or args.uvloop:
@@ -376,7 +381,7 @@ def rate_run(args: argparse.Namespace, run: int) -> dict[str, Any]:
     log.touch()
     receiver = Receiver(expect=0, latency=True)
     config = write_config(
-        workdir, log, receiver.port, args.mode, args.flush_interval, args.source_option
+        workdir, log, receiver.port, args.mode, args.flush_interval, args.source_option, args.set
     )
     collector = Collector(config, workdir)
     try:
@@ -438,6 +443,7 @@ def outage_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dic
         args.mode,
         args.flush_interval,
         args.source_option,
+        args.set,
         pipeline={"checkpoint_interval": "100ms"},
     )
     collector = Collector(config, workdir)
@@ -495,8 +501,12 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": commit,
         "nproc": os.cpu_count(),
         "cpu": model,
         "python": platform.python_version(),
@@ -632,6 +642,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         metavar="KEY=YAML",
         help="set a key of the source's config, e.g. read_chunk_bytes=1MiB (repeatable)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="SECTION.KEY=YAML",
+        help="set a key of the config, e.g. pipeline.max_in_flight_bytes=8MiB (repeatable)",
     )
     p.add_argument(
         "--gc-threshold",
