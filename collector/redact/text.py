@@ -36,7 +36,7 @@ _HEX_LETTERS = frozenset("abcdefABCDEF")
 _SEP_RE = re.compile(SEP, FLAGS)
 _PLAIN_SEP_RE = re.compile(r"[ .+\-]", FLAGS)
 _TRACK1 = re.compile(r"%?B?([0-9]{12,19})\^[^^\r\n]{0,26}\^[0-9]{4}[^\s\"'&,;<>\\?]*\??", FLAGS)
-_TRACK2 = re.compile(r"([0-9]{12,})([=Dd])([0-9]{7,})[Ff]?\??", FLAGS)
+_TRACK2 = re.compile(r"(?<![0-9])([0-9]{12,})([=Dd])([0-9]{7,})[Ff]?\??", FLAGS)
 _EMV_PAN = re.compile(r"5[Aa]([0-9A-Fa-f]{2})([0-9]{12,20})([Ff]?)", FLAGS)
 _ISO_MSG = re.compile(r"(?<![0-9A-Za-z])[0-9]{4}([0-9A-Fa-f]{16})([0-9A-Fa-f]{16})?", FLAGS)
 _ISO_FIELD2 = re.compile(
