@@ -68,7 +68,9 @@ TAIL_PAUSED = Gauge(
 
 # --- parse --------------------------------------------------------------------------------
 RECORDS_PARSED = Counter(
-    "collector_records_parsed_total", "Records produced by parsers.", ["source"],
+    "collector_records_parsed_total",
+    "Records produced by parsers.",
+    ["source"],
     registry=REGISTRY,
 )
 PARSE_ERRORS = Counter(
@@ -93,24 +95,34 @@ RECORDS_SCANNED = Counter(
 
 # --- ship ---------------------------------------------------------------------------------
 RECORDS_SENT = Counter(
-    "collector_forward_records_sent_total", "Records sent (each try counts).", ["server"],
+    "collector_forward_records_sent_total",
+    "Records sent (each try counts).",
+    ["server"],
     registry=REGISTRY,
 )
 RECORDS_ACKED = Counter(
-    "collector_forward_records_acked_total", "Records acknowledged by the receiver.",
-    ["server"], registry=REGISTRY,
+    "collector_forward_records_acked_total",
+    "Records acknowledged by the receiver.",
+    ["server"],
+    registry=REGISTRY,
 )
 CHUNKS_SENT = Counter(
-    "collector_forward_chunks_sent_total", "Chunks sent (each try counts).", ["server"],
+    "collector_forward_chunks_sent_total",
+    "Chunks sent (each try counts).",
+    ["server"],
     registry=REGISTRY,
 )
 CHUNKS_ACKED = Counter(
-    "collector_forward_chunks_acked_total", "Chunks acknowledged.", ["server"],
+    "collector_forward_chunks_acked_total",
+    "Chunks acknowledged.",
+    ["server"],
     registry=REGISTRY,
 )
 CHUNKS_RETRIED = Counter(
-    "collector_forward_chunks_retried_total", "Chunks sent again after a failure or timeout.",
-    ["server"], registry=REGISTRY,
+    "collector_forward_chunks_retried_total",
+    "Chunks sent again after a failure or timeout.",
+    ["server"],
+    registry=REGISTRY,
 )
 CHUNKS_FAILED = Counter(
     "collector_forward_chunk_failures_total",
@@ -124,7 +136,9 @@ CHUNKS_DROPPED = Counter(
     registry=REGISTRY,
 )
 BYTES_SENT = Counter(
-    "collector_forward_bytes_sent_total", "Bytes written to receivers.", ["server"],
+    "collector_forward_bytes_sent_total",
+    "Bytes written to receivers.",
+    ["server"],
     registry=REGISTRY,
 )
 CHUNKS_IN_FLIGHT = Gauge(
