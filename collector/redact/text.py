@@ -38,9 +38,9 @@ _PLAIN_SEP_RE = re.compile(r"[ .+\-]", FLAGS)
 _TRACK1 = re.compile(r"%?B?([0-9]{12,19})\^[^^\r\n]{0,26}\^[0-9]{4}[^\s\"'&,;<>\\?]*\??", FLAGS)
 _TRACK2 = re.compile(r"(?<![0-9])([0-9]{12,})([=Dd])([0-9]{7,})[Ff]?\??", FLAGS)
 _EMV_PAN = re.compile(r"5[Aa]([0-9A-Fa-f]{2})([0-9]{12,20})([Ff]?)", FLAGS)
-_ISO_MSG = re.compile(r"(?<![0-9A-Za-z])[0-9]{4}([0-9A-Fa-f]{16})([0-9A-Fa-f]{16})?", FLAGS)
+_ISO_MSG = re.compile(r"(?<![0-9])[0-9]{4}([0-9A-Fa-f]{16})([0-9A-Fa-f]{16})?", FLAGS)
 _ISO_FIELD2 = re.compile(
-    r"(?<![A-Za-z])(?:DE|F|FLD|FIELD|BIT|P)[ _\-.#]?0{0,2}2(?![0-9])[^0-9A-Za-z\n]{0,8}"
+    r"(?:DE|F|FLD|FIELD|BIT|P)[ _\-.#]?0{0,2}2(?![0-9])[^0-9A-Za-z\n]{0,8}"
     r"([0-9]{14,21})(?![0-9])",
     FLAGS | re.IGNORECASE,
 )
@@ -73,12 +73,25 @@ _DIGIT_UNIT = re.compile(DIGIT, FLAGS)
 _ESCAPE_END = re.compile(r"(?:%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})$", FLAGS)
 
 
-def _in_hex_run(text: str, pos: int) -> bool:
-    """Whether text[pos] continues a hex run (`…4ba3161…`) rather than following an
-    escape that merely ends in hex letters (`%3A`, `\u003a`, `%3D`)."""
-    if pos < 2 or text[pos - 1] not in _HEX_LETTERS or text[pos - 2] not in _HEX:
+_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _in_hex_id(text: str, pos: int) -> bool:
+    """Whether the digit at text[pos] sits inside a hex identifier (trace id, span id, hash):
+    a hex letter right before it, and its whole alphanumeric token hex. `…4ba3161…` is one;
+    `ref4111…`, `declined4111…` are not (r, l, n, i are not hex), and neither is a digit right
+    after an escape that ends in hex letters (`%3A`, `\u003a`)."""
+    if pos < 1 or text[pos - 1] not in _HEX_LETTERS:
         return False
-    return _ESCAPE_END.search(text, max(0, pos - 6), pos) is None
+    if _ESCAPE_END.search(text, max(0, pos - 6), pos) is not None:
+        return False
+    start = pos - 1
+    while start > 0 and text[start - 1] in _ALNUM:
+        start -= 1
+    end = pos
+    while end < len(text) and text[end] in _ALNUM:
+        end += 1
+    return all(c in _HEX for c in text[start:end])
 
 
 def _groups(candidate: str, seps: re.Pattern[str]) -> list[tuple[int, int, str]]:
@@ -262,16 +275,27 @@ class TextRedactor:
 
     # --- bare PANs -----------------------------------------------------------------------
     def _pans(self, text: str, counts: Counts, card_context: bool) -> str:
-        spans: list[tuple[int, int, str]] = []
         plain = "%" not in text and "\\" not in text
-        for cand in (_CANDIDATE_PLAIN if plain else _CANDIDATE).finditer(text):
-            groups = _groups(cand.group(), _PLAIN_SEP_RE if plain else _SEP_RE)
+        spans = self._pan_spans(text, card_context, _CANDIDATE_PLAIN, _PLAIN_SEP_RE)
+        if not plain:
+            # Escapes are ambiguous (`%378282…` is `%37`+`8282…` or `%`+`378282…`):
+            # take the cards of both readings.
+            decoded = self._pan_spans(text, card_context, _CANDIDATE, _SEP_RE)
+            spans = _merge_spans(decoded, spans)
+        return self._replace_pans(text, spans, counts)
+
+    def _pan_spans(
+        self, text: str, card_context: bool, candidates: re.Pattern[str], seps: re.Pattern[str]
+    ) -> list[tuple[int, int, str]]:
+        spans: list[tuple[int, int, str]] = []
+        for cand in candidates.finditer(text):
+            groups = _groups(cand.group(), seps)
             base = cand.start()
             context = card_context or bool(
                 CARD_WORD.search(text, max(0, base - _CONTEXT_CHARS), base)
             )
-            # Digits continuing a hex run (trace ids, hashes) do not start a card.
-            i = 1 if _in_hex_run(text, base) else 0
+            # Digits inside a hex id (trace ids, hashes) do not start a card.
+            i = 1 if text[base].isdigit() and _in_hex_id(text, base) else 0
             while i < len(groups):
                 j = self._longest_pan_from(groups, i, context)
                 if j < 0:
@@ -280,7 +304,7 @@ class TextRedactor:
                 digits = "".join(g[2] for g in groups[i : j + 1])
                 spans.append((base + groups[i][0], base + groups[j][1], digits))
                 i = j + 1
-        return self._replace_pans(text, spans, counts)
+        return spans
 
     @staticmethod
     def _longest_pan_from(groups: list[tuple[int, int, str]], i: int, context: bool) -> int:
@@ -311,6 +335,17 @@ class TextRedactor:
         pieces.append(text[last:])
         _count(counts, "pan", len(spans))
         return "".join(pieces)
+
+
+def _merge_spans(
+    first: list[tuple[int, int, str]], second: list[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """`first` plus the spans of `second` that overlap none of them, in text order."""
+    merged = list(first)
+    for span in second:
+        if all(span[1] <= s[0] or span[0] >= s[1] for s in first):
+            merged.append(span)
+    return sorted(merged)
 
 
 def _replace_value(m: re.Match[str], replacement: str | None, counts: Counts, rule: str) -> str:
