@@ -45,18 +45,20 @@ def trigger_source(names: Iterable[str], engine: str = "re2") -> str:
     """
     first = f"[{FIRST_DIGITS}]"
     # What may stand before a digit group that can start a card (text.py `_in_hex_id`):
-    # nothing alphanumeric, or an escape sequence; or a letter that is not hex (`ref4111`);
-    # or a hex letter when a non-hex letter follows in the same token (`ab4111…xyz`). A
-    # digit run inside an all-hex token (trace ids, hashes) is not a card and not flagged.
+    # no letter (a non-alphanumeric char, an escape sequence, the line start); letters of
+    # which one is not hex (`ref4111`); or hex letters when a non-hex letter follows the
+    # digits (`ab4111…xyz`) or the digits are a short group (`A4111 1111 …`). A run of 12+
+    # digits between hex letters (trace ids, hashes) is not flagged.
     bound = r"(?:^|[^0-9A-Za-z\n]|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})"
     esc_first = rf"(?:\\+u003{first}|%3{first}|\\+x3{first})"
     units = f"(?:{SEP}?{DIGIT}){{11}}"
     branches = [
-        f"(?:{bound}{first}|{esc_first}|[G-Zg-z][0-9A-Za-z]*{first}){units}",
-        f"[A-Fa-f]{first}{units}[0-9A-Za-z]*[G-Zg-z]",
+        f"(?:{bound}{first}|{esc_first}|[G-Zg-z][A-Fa-f]*{first}){units}",
+        f"[A-Fa-f]{first}{units}[0-9]*[A-Za-z]*[G-Zg-z]",
+        f"[A-Fa-f]{first}[0-9]{{0,10}}{SEP}{DIGIT}",
         r"[0-9]{12}[=^]|[0-9]{12}[Dd][0-9]{7}|B[0-9]{12}",
         r"5[Aa][0-9A-Fa-f]{2}[0-9]{12}",
-        r"(?:^|[^0-9\n])[0-9]{4}[4-7C-Fc-f][0-9A-Fa-f]{15}(?:[0-9A-Fa-f]{16})?[0-9]{14}",
+        r"(?:^|[^0-9A-Fa-f\n])[0-9]{4}[4-7C-Fc-f][0-9A-Fa-f]{15}(?:[0-9A-Fa-f]{16})?[0-9]{14}",
         r"(?:^|[^0-9\n])[ _.#\-]{0,2}0{0,2}2[^0-9A-Za-z\n]{1,8}[0-9]{14}",
         r"[0-9]\.[0-9]*[eE]\+?1[1-8]|[0-9][eE]\+1[1-8]",
         names_pattern(names, scan_style=engine == "re2"),

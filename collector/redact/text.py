@@ -38,7 +38,7 @@ _PLAIN_SEP_RE = re.compile(r"[ .+\-]", FLAGS)
 _TRACK1 = re.compile(r"%?B?([0-9]{12,19})\^[^^\r\n]{0,26}\^[0-9]{4}[^\s\"'&,;<>\\?]*\??", FLAGS)
 _TRACK2 = re.compile(r"(?<![0-9])([0-9]{12,})([=Dd])([0-9]{7,})[Ff]?\??", FLAGS)
 _EMV_PAN = re.compile(r"5[Aa]([0-9A-Fa-f]{2})([0-9]{12,20})([Ff]?)", FLAGS)
-_ISO_MSG = re.compile(r"(?<![0-9])[0-9]{4}([0-9A-Fa-f]{16})([0-9A-Fa-f]{16})?", FLAGS)
+_ISO_MSG = re.compile(r"(?<![0-9A-Fa-f])[0-9]{4}([0-9A-Fa-f]{16})([0-9A-Fa-f]{16})?", FLAGS)
 _ISO_FIELD2 = re.compile(
     r"(?:DE|F|FLD|FIELD|BIT|P)[ _\-.#]?0{0,2}2(?![0-9])[^0-9A-Za-z\n]{0,8}"
     r"([0-9]{14,21})(?![0-9])",
@@ -73,25 +73,30 @@ _DIGIT_UNIT = re.compile(DIGIT, FLAGS)
 _ESCAPE_END = re.compile(r"(?:%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})$", FLAGS)
 
 
-_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def _in_hex_id(text: str, pos: int) -> bool:
-    """Whether the digit at text[pos] sits inside a hex identifier (trace id, span id, hash):
-    a hex letter right before it, and its whole alphanumeric token hex. `…4ba3161…` is one;
-    `ref4111…`, `declined4111…` are not (r, l, n, i are not hex), and neither is a digit right
-    after an escape that ends in hex letters (`%3A`, `\u003a`)."""
-    if pos < 1 or text[pos - 1] not in _HEX_LETTERS:
+    """Whether the digit run at text[pos] sits inside a hex identifier (trace id, hash):
+    12 digits or more, the letters right before it all hex, and so the letters right after.
+    `…4ba3161…` is one; `ref4111…`, `declined4111…`, `ab4111…xyz` are not (r, l, n, x are
+    not hex), and neither is a digit right after an escape such as `%3A` or `\u003a`."""
+    start = pos
+    while start > 0 and text[start - 1] in _LETTERS:
+        start -= 1
+    if start == pos or not all(c in _HEX_LETTERS for c in text[start:pos]):
         return False
     if _ESCAPE_END.search(text, max(0, pos - 6), pos) is not None:
         return False
-    start = pos - 1
-    while start > 0 and text[start - 1] in _ALNUM:
-        start -= 1
     end = pos
-    while end < len(text) and text[end] in _ALNUM:
+    while end < len(text) and text[end].isdigit():
         end += 1
-    return all(c in _HEX for c in text[start:end])
+    if end - pos < 12:  # a short group (`A4604 8764 …`) is a card's first group, not an id
+        return False
+    after = end
+    while after < len(text) and text[after] in _LETTERS:
+        after += 1
+    return all(c in _HEX_LETTERS for c in text[end:after])
 
 
 def _groups(candidate: str, seps: re.Pattern[str]) -> list[tuple[int, int, str]]:

@@ -207,8 +207,8 @@ def test_each_form_is_found_by_both_engines(form: str) -> None:
 
 GLUE = "".join(chr(c) for c in range(33, 127) if not chr(c).isdigit())
 HEX = set("0123456789abcdefABCDEF")
-_TOKEN_END = re.compile(r"[0-9A-Za-z]*$")
-_TOKEN_START = re.compile(r"[0-9]*[0-9A-Za-z]*")
+_LETTERS_END = re.compile(r"[A-Za-z]*$")
+_LETTERS_START = re.compile(r"[A-Za-z]*")
 
 
 @settings(max_examples=400, deadline=None)
@@ -223,9 +223,12 @@ def test_card_glued_to_any_punctuation_or_letters(
 ) -> None:
     pan = pan_from_seed(seed)
     text = f"{before}{FORMS[form](pan)}{after}"
-    token = _TOKEN_END.search(before)[0] + _TOKEN_START.match(text, len(before))[0]  # type: ignore[index]
-    if before[-1:] in HEX - set("0123456789") and set(token) <= HEX:
-        return  # digits inside an all-hex token (an id, a hash) are documented as not a card
+    letters_before = _LETTERS_END.search(before)[0]  # type: ignore[index]
+    letters_after = _LETTERS_START.match(text, len(before) + len(pan))[0]  # type: ignore[index]
+    if form == "plain" and letters_before and set(letters_before + letters_after) <= HEX:
+        return  # 12+ digits between hex letters (ids, hashes) are documented as not a card
+    if form == "iso_message" and before[-1:] in HEX:
+        return  # an ISO 8583 message glued to a hex run is documented as not recognised
     for shipped in (
         ship(REDACTORS["keep_first6_last4"], [msgspec.json.encode({"m": text})])[0],
         ship_raw(REDACTORS["keep_first6_last4"], [text.encode()])[0],

@@ -153,3 +153,15 @@ def test_config_rejects_bad_names_and_patterns() -> None:
         RedactConfig(
             custom_rules=[CustomRule(name="x", pattern="a"), CustomRule(name="x", pattern="b")]
         )
+
+
+def test_twelve_digit_maestro_under_card_keys_only() -> None:
+    from tests.redact.support import ship
+
+    line = b'{"card_number":"501800000009","order":"501800000009","card":{"no":501800000009}}'
+    out = ship(Redactor(RedactConfig()), [line])[0]
+    assert out == {
+        "card_number": "50******0009",
+        "order": "501800000009",
+        "card": {"no": "50******0009"},
+    }
