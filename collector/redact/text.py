@@ -51,6 +51,10 @@ _KV_TAIL = (
     r"|(?<=[ \t])(?P<dv>[0-9]{3,19})(?![0-9]))"
 )
 _CONTEXT_CHARS = 32
+# Strings the trigger found clean are remembered (bounded) so repeated keys and values
+# are not scanned again; long strings are rarely repeated and are not kept.
+_CLEAN_CACHE_LIMIT = 8192
+_CLEAN_CACHE_MAX_LEN = 64
 
 
 def iso_llvar_pan(run: str) -> int:
@@ -152,6 +156,7 @@ class TextRedactor:
         self._name_hint = re.compile(names_pattern([*sad_names, *expiry_names]), FLAGS)
         self._custom = custom
         self._trigger = trigger
+        self._clean: set[str] = set()
         self._custom_trigger = (
             re.compile("|".join(f"(?:{c.regex.pattern})" for c in custom)) if custom else None
         )
@@ -161,8 +166,11 @@ class TextRedactor:
 
         The trigger is the pre-scan's own bytes pattern, run over the UTF-8 of the strings
         joined, so "the scan flags it" and "the careful pass looks at it" cannot disagree.
+        Short strings seen to be clean before (keys, levels, logger names) are remembered
+        and not scanned again.
         """
-        strings = [s for group in groups for s in group]
+        clean = self._clean
+        strings = [s for group in groups for s in group if s not in clean]
         if not strings:
             return set()
         encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
@@ -170,6 +178,9 @@ class TextRedactor:
         if self._custom_trigger is not None:
             search = self._custom_trigger.search
             found.update(s for s in strings if search(s))
+        if len(clean) > _CLEAN_CACHE_LIMIT:
+            clean.clear()
+        clean.update(s for s in strings if len(s) <= _CLEAN_CACHE_MAX_LEN and s not in found)
         return found
 
     def redact(self, text: str, counts: Counts, card_context: bool = False) -> str:
