@@ -72,12 +72,14 @@ class _Walk:
 class _Collected:
     """What one pass over a record found: its strings, where they sit, its size."""
 
-    __slots__ = ("keys", "locations", "plain", "size", "values")
+    __slots__ = ("actions", "context", "keys", "locations", "plain", "size", "values")
 
     def __init__(self) -> None:
         self.keys: list[str] = []
         self.values: list[str] = []  # string values, in the order of `locations`
         self.locations: list[tuple[Any, Any]] = []  # (container, key) of each string value
+        self.context: set[int] = set()  # indices of values under a card-ish key
+        self.actions: list[tuple[Any, Any, str]] = []  # SAD / expiry strings by key
         self.size = 0
         # True while no key is special and no number could be a card: then only strings
         # can change, and they can be patched in place without rebuilding the record.
@@ -138,12 +140,8 @@ class Redactor:
             if found.size > self._max_bytes:
                 raise _FailClosed("too_big")
             walk = _Walk(self.text.needs_work(found.keys, found.values))
-            if found.plain and not walk.needs.intersection(found.keys):
-                # Only string values may need work: patch them where they sit.
-                needs = walk.needs
-                for (container, key), value in zip(found.locations, found.values, strict=True):
-                    if value in needs:
-                        container[key] = self.text.redact_flagged(value, walk.counts)
+            if found.plain and not self._keys_change(walk.needs.intersection(found.keys)):
+                self._patch(found, walk)
                 result = record
             else:
                 result = self._dict(record, 1, walk, False)
@@ -185,8 +183,37 @@ class Redactor:
                 counter = self._counters[rule] = REDACTIONS.labels(rule=rule)
             counter.inc(n)
 
-    def _collect(self, node: Any, found: _Collected, depth: int) -> None:
-        """Every key and string of the record, so that one scan can tell which need work.
+    def _keys_change(self, keys: set[str]) -> bool:
+        """Whether any of these keys holds card data itself (then the record is rebuilt).
+        Keys are flagged for their names too (`cvv`), which leave them unchanged."""
+        return any(self.text.redact_flagged(k, {}) != k for k in keys)
+
+    def _patch(self, found: _Collected, walk: _Walk) -> None:
+        """Replace, where they sit, the strings that need it: what the full walk would
+        produce for a record whose keys and numbers need nothing but these."""
+        needs = walk.needs
+        context = found.context
+        redact = self.text.redact_flagged
+        for i, ((container, key), value) in enumerate(
+            zip(found.locations, found.values, strict=True)
+        ):
+            if value in needs:
+                container[key] = redact(value, walk.counts, i in context)
+        for container, key, rule in found.actions:
+            value = container[key]
+            if rule == "sad_key":
+                container[key] = REDACTED
+                walk.count(rule)
+            else:
+                masked = _DIGIT.sub("*", value)
+                if masked != value:
+                    container[key] = masked
+                    walk.count(rule)
+
+    def _collect(self, node: Any, found: _Collected, depth: int, ctx: bool = False) -> None:
+        """Every key and string of the record, so that one scan can tell which need work,
+        and what the keys ask for (SAD and expiry scalars), so that simple records are
+        patched in place. Anything unusual clears `found.plain` and the full walk runs.
 
         The hot loop of the walk: locals only, no per-item method calls.
         """
@@ -201,19 +228,35 @@ class Redactor:
         found.size += 8 * len(node)
         items = node.items() if type(node) is dict else enumerate(node)
         for key, value in items:
+            kind = KeyKind.NONE
             if type(key) is str:
                 keys.append(key)
-                kind = kinds.get(key)
-                if kind is None:
-                    kind = self.keys.kind(key)
-                if kind:
-                    plain = False
+                cached = kinds.get(key)
+                kind = self.keys.kind(key) if cached is None else cached
             vtype = type(value)
+            if kind:
+                if kind == KeyKind.CARDISH and (vtype is dict or vtype is list):
+                    self._collect(value, found, depth + 1, True)
+                    continue
+                if kind == KeyKind.SAD and vtype is str:
+                    if value:
+                        found.actions.append((node, key, "sad_key"))
+                    continue
+                if kind == KeyKind.EXPIRY and vtype is str:
+                    found.actions.append((node, key, "expiry"))
+                    continue
+                if kind != KeyKind.CARDISH or vtype is not str:
+                    plain = False  # numbers, containers under SAD/expiry/ISO keys
+                    continue
+                if not ctx:
+                    found.context.add(len(values))
             if vtype is str:
+                if ctx:
+                    found.context.add(len(values))
                 values.append(value)
                 locations.append((node, key))
             elif vtype is dict or vtype is list:
-                self._collect(value, found, depth + 1)
+                self._collect(value, found, depth + 1, ctx)
             elif (
                 value is None
                 or vtype is bool

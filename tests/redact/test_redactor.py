@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collector.metrics.pipeline import REDACTIONS
 from collector.redact import Redactor
 from collector.redact.config import RedactConfig
-from collector.redact.redactor import PLACEHOLDER_KEY, PLACEHOLDER_REASON_KEY, TEXT_FAIL_CLOSED
-from tests.redact.support import leaks
+from collector.redact.redactor import (
+    PLACEHOLDER_KEY,
+    PLACEHOLDER_REASON_KEY,
+    TEXT_FAIL_CLOSED,
+    _Collected,
+    _Walk,
+)
+from tests.redact.support import leaks, same
 
 PAN = "4111111111111111"
 
@@ -165,3 +174,53 @@ def test_twelve_digit_maestro_under_card_keys_only() -> None:
         "order": "501800000009",
         "card": {"no": "50******0009"},
     }
+
+
+_SPECIAL = st.sampled_from(
+    [
+        "cvv",
+        "cardCvv",
+        "exp",
+        "expiry_date",
+        "card",
+        "card_number",
+        "pan",
+        "msg",
+        "note",
+        "de2",
+        "pin_block",
+    ]
+)
+_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "123",
+            "12/27",
+            "4111111111111111",
+            "card 5555555555554444 ok",
+            "501800000009",
+            "cvv=999",
+            "plain",
+        ]
+    ),
+    st.sampled_from([None, True, 7, 4111111111111111, 501800000009, 2.5, 1764156824123]),
+)
+_TREES = st.recursive(
+    _VALUES,
+    lambda kids: st.one_of(st.lists(kids, max_size=3), st.dictionaries(_SPECIAL, kids, max_size=4)),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_SPECIAL, _TREES, min_size=1, max_size=5))
+def test_in_place_patch_equals_the_full_walk(record: dict[str, Any]) -> None:
+    r = Redactor(RedactConfig())
+    line = msgspec.json.encode(record)
+    fast = r.redact_record(msgspec.json.decode(line))
+    slow_input = msgspec.json.decode(line)
+    found = _Collected()
+    r._collect(slow_input, found, 1)
+    slow = r._dict(slow_input, 1, _Walk(r.text.needs_work(found.keys, found.values)), False)
+    assert same(fast, slow), "fast path and full walk disagree"
