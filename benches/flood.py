@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped,unused-ignore]
 import yaml
 
 from collector.simulator import write_file
@@ -227,8 +227,8 @@ def write_config(
     for key, value in extra.items():
         cfg[key] = {**cfg.get(key, {}), **value}
     for option in settings or []:
-        path, _, value = option.partition("=")
-        section, _, key = path.partition(".")
+        dotted, _, value = option.partition("=")
+        section, _, key = dotted.partition(".")
         cfg.setdefault(section, {})[key] = yaml.safe_load(value)
     path = workdir / "collector.yaml"
     path.write_text(yaml.safe_dump(cfg))
@@ -313,8 +313,8 @@ def flood_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict
     )
     wrap = launcher = None
     if args.gc_threshold or args.uvloop:
-        code = LAUNCHER.format(gc=args.gc_threshold, uvloop=args.uvloop)
-        launcher = [PY, "-c", code]
+        setup = LAUNCHER.format(gc=args.gc_threshold, uvloop=args.uvloop)
+        launcher = [PY, "-c", setup]
     if args.profile:
         spy = Path(PY).parent / "py-spy"
         wrap = [
@@ -504,9 +504,12 @@ def machine() -> dict[str, Any]:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
     ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "collector"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "commit": commit,
+        "commit": commit + ("-dirty" if dirty else ""),
         "nproc": os.cpu_count(),
         "cpu": model,
         "python": platform.python_version(),
