@@ -95,28 +95,46 @@ class FileSource:
         self._held: dict[str, int] = {}
         self._first_scan = True
         self._full_warned = False
-        self.wakeup = asyncio.Event()
+        self.wakeup = asyncio.Event()  # data may have arrived: read
+        self.rescan = asyncio.Event()  # files may have appeared or moved: discover
 
-    # -- the loop ------------------------------------------------------------------------
+    # -- the loops -----------------------------------------------------------------------
     async def run(self, stopping: asyncio.Event) -> None:
-        """Tail until `stopping` is set, then read every file to EOF and return."""
+        """Tail until `stopping` is set, then read every file to EOF and return.
+
+        Discovery runs in its own task so that it goes on while reading waits for the
+        in-flight budget or for the receiver: a file is opened as soon as it appears, and
+        once open it can be read later even if it is renamed out of the globs or deleted.
+        """
         loop = asyncio.get_running_loop()
-        watcher = DirectoryWatcher(self.wakeup)
-        if watcher.start(loop):
-            watcher.watch(watch_dirs(self.cfg.paths))
+        watcher = DirectoryWatcher(self._changed)
+        watcher.start(loop)
         try:
-            while not stopping.is_set():
-                self.scan()
-                watcher.watch(watch_dirs(self.cfg.paths))
-                got_data = await self.read_round()
-                await self.flush_idle(force=False)
-                self.reap()
-                if not got_data:
-                    await self._sleep(stopping)
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self._discover(stopping, watcher))
+                await self._read(stopping)
             await self.drain()
         finally:
             watcher.close(loop)
             self.close_all()
+
+    def _changed(self) -> None:
+        self.wakeup.set()
+        self.rescan.set()
+
+    async def _discover(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
+        while not stopping.is_set():
+            watcher.watch(watch_dirs(self.cfg.paths))
+            self.scan()
+            await self._sleep(stopping, self.rescan)
+
+    async def _read(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            got_data = await self.read_round()
+            await self.flush_idle(force=False)
+            self.reap()
+            if not got_data:
+                await self._sleep(stopping, self.wakeup)
 
     async def drain(self, quiet: float = 1.0) -> None:
         """At shutdown: every file to EOF, then held and partial lines with their flags.
@@ -136,9 +154,9 @@ class FileSource:
                 await asyncio.sleep(min(self.cfg.poll_interval, quiet))
         await self.flush_idle(force=True)
 
-    async def _sleep(self, stopping: asyncio.Event) -> None:
-        self.wakeup.clear()
-        waits = [asyncio.ensure_future(stopping.wait()), asyncio.ensure_future(self.wakeup.wait())]
+    async def _sleep(self, stopping: asyncio.Event, event: asyncio.Event) -> None:
+        event.clear()
+        waits = [asyncio.ensure_future(stopping.wait()), asyncio.ensure_future(event.wait())]
         try:
             await asyncio.wait(
                 waits, timeout=self.cfg.poll_interval, return_when=asyncio.FIRST_COMPLETED
@@ -208,6 +226,7 @@ class FileSource:
             # Where this file starts is itself a checkpoint (a copy continues another file's).
             self.store.update(ident.key, start.checkpoint, reader.fingerprint, path)
         self.readers[ident] = reader
+        self.wakeup.set()  # the read loop may be asleep; this file may hold data already
         self._register(reader, start.checkpoint)
         if start.origin is not None:
             self._copies.setdefault(start.origin, []).append(reader)

@@ -13,6 +13,7 @@ import ctypes
 import ctypes.util
 import logging
 import os
+from collections.abc import Callable
 
 log = logging.getLogger("collector.tail")
 
@@ -28,10 +29,10 @@ _IN_CLOEXEC = os.O_CLOEXEC
 
 
 class DirectoryWatcher:
-    """Sets `event` whenever something happens in one of the watched directories."""
+    """Calls `on_change` whenever something happens in one of the watched directories."""
 
-    def __init__(self, event: asyncio.Event) -> None:
-        self.event = event
+    def __init__(self, on_change: Callable[[], None]) -> None:
+        self.on_change = on_change
         self.fd = -1
         self._watched: set[str] = set()
         self._libc: ctypes.CDLL | None = None
@@ -67,7 +68,7 @@ class DirectoryWatcher:
         with contextlib.suppress(BlockingIOError, InterruptedError):
             while os.read(self.fd, 65536):
                 pass
-        self.event.set()
+        self.on_change()
 
     def close(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.fd >= 0:
