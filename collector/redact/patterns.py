@@ -44,18 +44,29 @@ def trigger_source(names: Iterable[str], engine: str = "re2") -> str:
     - a sensitive or expiry key name.
     """
     first = f"[{FIRST_DIGITS}]"
-    # What may stand before a digit group that can start a card (text.py `_in_hex_id`):
-    # no letter (a non-alphanumeric char, an escape sequence, the line start); letters of
-    # which one is not hex (`ref4111`); or hex letters when a non-hex letter follows the
-    # digits (`ab4111…xyz`) or the digits are a short group (`A4111 1111 …`). A run of 12+
-    # digits between hex letters (trace ids, hashes) is not flagged.
+    # Which digit groups may start a card (text.py `_in_hex_id`): a run of 12+ digits glued
+    # only to hex letters (trace ids, span ids, hashes) is not one, so it is not flagged;
+    # every other group with a brand's first digit and 12+ digit units is. Spelled out
+    # without look-around for RE2:
+    # - no letter before (line start, a non-alphanumeric char, an escape sequence) and
+    #   either a short first group (a separator or an escaped digit within 12 digits), or
+    #   12+ digits followed by no letter, or followed later by a non-hex letter;
+    # - letters before, one of them not hex (`ref4111`);
+    # - hex letters before, and a short first group or a non-hex letter after;
+    # - a first digit written as an escape.
     bound = r"(?:^|[^0-9A-Za-z\n]|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})"
+    esc_digit = r"(?:\\+u003[0-9]|%3[0-9]|\\+x3[0-9])"
     esc_first = rf"(?:\\+u003{first}|%3{first}|\\+x3{first})"
     units = f"(?:{SEP}?{DIGIT}){{11}}"
+    short_group = "|".join(
+        f"[0-9]{{{k}}}(?:{SEP}{DIGIT}|{esc_digit})(?:{SEP}?{DIGIT}){{{10 - k}}}" for k in range(11)
+    )
+    long_run_ends = r"[0-9]{11}(?:[0-9]*(?:[^0-9A-Za-z\n]|$)|[0-9A-Fa-f]*[G-Zg-z])"
     branches = [
-        f"(?:{bound}{first}|{esc_first}|[G-Zg-z][A-Fa-f]*{first}){units}",
+        f"{bound}{first}(?:{short_group}|{long_run_ends})",
+        f"(?:{esc_first}|[G-Zg-z][A-Fa-f]*{first}){units}",
         f"[A-Fa-f]{first}{units}[0-9]*[A-Za-z]*[G-Zg-z]",
-        f"[A-Fa-f]{first}[0-9]{{0,10}}{SEP}{DIGIT}",
+        f"[A-Fa-f]{first}(?:{short_group})",
         r"[0-9]{12}[=^]|[0-9]{12}[Dd][0-9]{7}|B[0-9]{12}",
         r"5[Aa][0-9A-Fa-f]{2}[0-9]{12}",
         r"(?:^|[^0-9A-Fa-f\n])[0-9]{4}[4-7C-Fc-f][0-9A-Fa-f]{15}(?:[0-9A-Fa-f]{16})?[0-9]{14}",

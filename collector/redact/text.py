@@ -77,30 +77,33 @@ _DIGIT_UNIT = re.compile(DIGIT, FLAGS)
 _ESCAPE_END = re.compile(r"(?:%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})$", FLAGS)
 
 
+_DIGITS = frozenset("0123456789")
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def _in_hex_id(text: str, pos: int) -> bool:
     """Whether the digit run at text[pos] sits inside a hex identifier (trace id, hash):
-    12 digits or more, the letters right before it all hex, and so the letters right after.
-    `…4ba3161…` is one; `ref4111…`, `declined4111…`, `ab4111…xyz` are not (r, l, n, x are
-    not hex), and neither is a digit right after an escape such as `%3A` or `\u003a`."""
+    12 digits or more, glued to hex letters on one side or both, with no other letter
+    glued on either side. `…4ba3161…d`, `5642740369881234f668` are ids; `ref4111…`,
+    `declined4111…`, `ab4111…xyz`, `4111 1111…abc` (a short first group) are not, and
+    neither is a run right after an escape such as `%3A` or `\u003a`."""
     start = pos
     while start > 0 and text[start - 1] in _LETTERS:
         start -= 1
-    if start == pos or not all(c in _HEX_LETTERS for c in text[start:pos]):
-        return False
-    if _ESCAPE_END.search(text, max(0, pos - 6), pos) is not None:
+    before = text[start:pos]
+    if before and _ESCAPE_END.search(text, max(0, pos - 6), pos) is not None:
+        before = ""  # `%3A`, `\u003a`: an escaped char, not letters glued to the digits
+    if not all(c in _HEX_LETTERS for c in before):
         return False
     end = pos
-    while end < len(text) and text[end].isdigit():
+    while end < len(text) and text[end] in _DIGITS:
         end += 1
     if end - pos < 12:  # a short group (`A4604 8764 …`) is a card's first group, not an id
         return False
     after = end
     while after < len(text) and text[after] in _LETTERS:
         after += 1
-    return all(c in _HEX_LETTERS for c in text[end:after])
+    return (bool(before) or after > end) and all(c in _HEX_LETTERS for c in text[end:after])
 
 
 def _groups(candidate: str, seps: re.Pattern[str]) -> list[tuple[int, int, str]]:
