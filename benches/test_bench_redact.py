@@ -52,6 +52,12 @@ def test_scan_only_realistic(benchmark: Any, engine: str) -> None:
     benchmark(redactor.scan, REALISTIC)
 
 
+def _scan_and_walk_batch(redactor: Redactor, lines: list[bytes], records: list[Any]) -> int:
+    flagged = redactor.scan(lines)
+    redactor.redact_records(records, flagged)
+    return len(flagged)
+
+
 def _fresh(lines: list[bytes]) -> Any:
     """Setup for pedantic runs: the walk may patch records in place, so each round gets
     newly decoded ones (decoding is not timed)."""
@@ -64,6 +70,17 @@ def test_scan_and_walk_realistic(benchmark: Any) -> None:
     benchmark.extra_info["engine"] = redactor.scan_engine
     benchmark.pedantic(
         lambda lines, records: _scan_and_walk(redactor, lines, records),
+        setup=_fresh(REALISTIC),
+        rounds=40,
+    )
+
+
+def test_scan_and_walk_batch_realistic(benchmark: Any) -> None:
+    """The same through `redact_records`: one trigger call and one counter update per batch."""
+    redactor = Redactor(RedactConfig())
+    benchmark.extra_info["lines"] = BATCH
+    benchmark.pedantic(
+        lambda lines, records: _scan_and_walk_batch(redactor, lines, records),
         setup=_fresh(REALISTIC),
         rounds=40,
     )

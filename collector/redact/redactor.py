@@ -61,8 +61,8 @@ class _Walk:
 
     __slots__ = ("counts", "needs")
 
-    def __init__(self, needs: set[str]) -> None:
-        self.counts: Counts = {}
+    def __init__(self, needs: set[str], counts: Counts | None = None) -> None:
+        self.counts: Counts = {} if counts is None else counts
         self.needs = needs
 
     def count(self, rule: str, n: int = 1) -> None:
@@ -133,27 +133,67 @@ class Redactor:
 
         Use the returned record: string values may be replaced inside `record` itself.
         """
+        one = [record]
+        self.redact_records(one, [0])
+        return one[0]
+
+    def redact_records(self, records: list[dict[str, Any]], indices: list[int]) -> None:
+        """Redact `records[i]` for every i in `indices`, replacing them in the list.
+
+        The batch form of `redact_record` (same result per record): one trigger scan over
+        the strings of all the records and one counter update for the batch, instead of
+        one of each per record. A record that cannot be walked becomes a placeholder; the
+        others are unaffected.
+        """
+        counts: Counts = {}
+        pending: list[tuple[int, _Collected]] = []
+        for i in indices:
+            try:
+                pending.append((i, self._prepare(records[i])))
+            except Exception as e:
+                records[i] = self._placeholder(e, counts)
         try:
-            found = _Collected()
-            self._collect(record, found, 1)
-            found.size += sum(map(len, found.keys)) + sum(map(len, found.values))
-            if found.size > self._max_bytes:
-                raise _FailClosed("too_big")
-            walk = _Walk(self.text.needs_work(found.keys, found.values))
-            if found.plain and not self._keys_change(walk.needs.intersection(found.keys)):
-                self._patch(found, walk)
-                result = record
-            else:
-                result = self._dict(record, 1, walk, False)
-        except _FailClosed as e:
-            return self._fail_closed(e.reason)
-        except RecursionError:
-            return self._fail_closed("too_deep")
+            needs = self.text.needs_work(*(g for _, f in pending for g in (f.keys, f.values)))
         except Exception:
-            log.error("redaction walk failed; record withheld")
-            return self._fail_closed("internal_error")
-        self._publish(walk.counts)
-        return result
+            log.error("redaction trigger failed; every string of the batch is walked")
+            needs = {s for _, f in pending for g in (f.keys, f.values) for s in g}
+        for i, found in pending:
+            walk = _Walk(needs, counts)
+            try:
+                if found.plain and not self._keys_change(needs.intersection(found.keys)):
+                    self._patch(found, walk)
+                else:
+                    records[i] = self._dict(records[i], 1, walk, False)
+            except Exception as e:
+                records[i] = self._placeholder(e, counts)
+        self._publish(counts)
+
+    def _prepare(self, record: dict[str, Any]) -> _Collected:
+        found = _Collected()
+        self._collect(record, found, 1)
+        found.size += sum(map(len, found.keys)) + sum(map(len, found.values))
+        if found.size > self._max_bytes:
+            raise _FailClosed("too_big")
+        return found
+
+    def _placeholder(self, error: Exception, counts: Counts) -> dict[str, Any]:
+        """What ships instead of a record the walk could not finish (fail closed)."""
+        if isinstance(error, _FailClosed):
+            reason = error.reason
+        elif isinstance(error, RecursionError):
+            reason = "too_deep"
+        else:
+            reason = "internal_error"
+            # The exception's text could quote the record; only its type is logged.
+            log.error(
+                "redaction walk failed; record withheld", extra={"error": type(error).__name__}
+            )
+        counts["fail_closed"] = counts.get("fail_closed", 0) + 1
+        return {
+            "message": PLACEHOLDER_MESSAGE,
+            PLACEHOLDER_KEY: "fail_closed",
+            PLACEHOLDER_REASON_KEY: reason,
+        }
 
     def redact_text(self, text: str) -> str:
         """Free text (a raw line, a parse error, a log message) with card data masked."""
@@ -167,14 +207,6 @@ class Redactor:
             return TEXT_FAIL_CLOSED
         self._publish(counts)
         return out
-
-    def _fail_closed(self, reason: str) -> dict[str, Any]:
-        self._publish({"fail_closed": 1})
-        return {
-            "message": PLACEHOLDER_MESSAGE,
-            PLACEHOLDER_KEY: "fail_closed",
-            PLACEHOLDER_REASON_KEY: reason,
-        }
 
     def _publish(self, counts: Counts) -> None:
         for rule, n in counts.items():

@@ -224,3 +224,37 @@ def test_in_place_patch_equals_the_full_walk(record: dict[str, Any]) -> None:
     r._collect(slow_input, found, 1)
     slow = r._dict(slow_input, 1, _Walk(r.text.needs_work(found.keys, found.values)), False)
     assert same(fast, slow), "fast path and full walk disagree"
+
+
+def test_batch_form_withholds_only_the_record_that_fails() -> None:
+    r = Redactor(RedactConfig(max_depth=4))
+    deep: Any = "x"
+    for _ in range(6):
+        deep = {"d": deep}
+    records: list[dict[str, Any]] = [
+        {"m": f"card {PAN}"},
+        deep,
+        {"m": "plain"},
+        {"cvv": "123", "card": {"number": PAN}},
+    ]
+    before = {k: _count(k) for k in ("pan", "sad_key", "fail_closed")}
+    r.redact_records(records, [0, 1, 3])
+    assert records[0] == {"m": "card 411111******1111"}
+    assert records[1][PLACEHOLDER_REASON_KEY] == "too_deep"
+    assert records[2] == {"m": "plain"}
+    assert records[3] == {"cvv": "[REDACTED]", "card": {"number": "411111******1111"}}
+    assert _count("pan") == before["pan"] + 2
+    assert _count("sad_key") == before["sad_key"] + 1
+    assert _count("fail_closed") == before["fail_closed"] + 1
+
+
+def test_batch_form_survives_a_failing_trigger(monkeypatch: pytest.MonkeyPatch) -> None:
+    r = Redactor(RedactConfig())
+
+    def boom(*groups: list[str]) -> set[str]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(r.text, "needs_work", boom)
+    records: list[dict[str, Any]] = [{"m": f"card {PAN}", "ok": "fine"}]
+    r.redact_records(records, [0])
+    assert records[0] == {"m": "card 411111******1111", "ok": "fine"}
