@@ -38,28 +38,40 @@ def redact_stream(redactor: Redactor, infile: BinaryIO, outfile: BinaryIO) -> in
 def _flush(redactor: Redactor, block: list[bytes], outfile: BinaryIO) -> int:
     ends = [_line_end(raw) for raw in block]
     lines = [raw[: len(raw) - len(end)] for raw, end in zip(block, ends, strict=True)]
-    flagged = set(redactor.scan(lines))
-    out: list[bytes] = []
-    for i, line in enumerate(lines):
-        if i in flagged:
-            line = redact_line(redactor, line)
-        out.append(line + ends[i])
-    outfile.write(b"".join(out))
+    out = list(lines)
+    objects: list[Any] = []
+    where: list[int] = []
+    for i in redactor.scan(lines):
+        record = _json_object(lines[i])
+        if record is None:
+            out[i] = redactor.redact_text(lines[i].decode("utf-8", errors="replace")).encode()
+        else:
+            where.append(i)
+            objects.append(record)
+    redactor.redact_records(objects, list(range(len(objects))))
+    for i, record in zip(where, objects, strict=True):
+        out[i] = _encoder.encode(record)
+    outfile.write(b"".join(line + end for line, end in zip(out, ends, strict=True)))
     return len(lines)
+
+
+def _json_object(line: bytes) -> dict[str, Any] | None:
+    stripped = line.strip()
+    if not stripped.startswith(b"{"):
+        return None
+    try:
+        record = _decoder.decode(stripped)
+    except msgspec.DecodeError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def redact_line(redactor: Redactor, line: bytes) -> bytes:
     """One raw line, redacted: as a JSON object when it is one, else as text."""
-    stripped = line.strip()
-    if stripped.startswith(b"{"):
-        try:
-            record: Any = _decoder.decode(stripped)
-        except msgspec.DecodeError:
-            record = None
-        if isinstance(record, dict):
-            return _encoder.encode(redactor.redact_record(record))
-    text = line.decode("utf-8", errors="replace")
-    return redactor.redact_text(text).encode("utf-8")
+    record = _json_object(line)
+    if record is not None:
+        return _encoder.encode(redactor.redact_record(record))
+    return redactor.redact_text(line.decode("utf-8", errors="replace")).encode("utf-8")
 
 
 def _line_end(raw: bytes) -> bytes:
