@@ -123,6 +123,9 @@ class Collector:
         launcher: list[str] | None = None,
     ) -> None:
         self.stderr_path = workdir / "collector-stderr.log"
+        # A/B across commits: run the collector from another source tree (`git archive`).
+        tree = os.environ.get("FLOOD_COLLECTOR_TREE")
+        env = {**os.environ, "PYTHONPATH": tree} if tree else None
         with self.stderr_path.open("wb") as stderr:
             self.started = time.time_ns()
             self.proc = subprocess.Popen(
@@ -133,7 +136,8 @@ class Collector:
                     "--config",
                     str(config),
                 ],
-                cwd=REPO,
+                cwd=tree or REPO,
+                env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
             )
