@@ -27,7 +27,7 @@ class PipelineConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     """Bounds that hold the whole pipeline together."""
 
     # The one memory bound: file bytes read and not yet acked. Reading pauses beyond it.
-    max_in_flight_bytes: ByteSize = ByteSize(16 * 1024 * 1024)
+    max_in_flight_bytes: ByteSize = ByteSize(8 * 1024 * 1024)
     # On SIGTERM: read to EOF, ship, wait this long for acks, save checkpoints, exit 0.
     shutdown_timeout: Seconds = Seconds(20.0)
     checkpoint_interval: Seconds = Seconds(1.0)

@@ -22,7 +22,7 @@ def test_minimal_config_gets_documented_defaults() -> None:
     assert cfg.forward.servers[0].port == 24224
     assert cfg.forward.require_ack is True
     assert cfg.sources[0].format == "json"
-    assert cfg.pipeline.max_in_flight_bytes == 16 * 1024 * 1024
+    assert cfg.pipeline.max_in_flight_bytes == 8 * 1024 * 1024
 
 
 def test_every_error_is_reported_with_its_key_path() -> None:

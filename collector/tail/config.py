@@ -43,7 +43,7 @@ class SourceConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     tag: str = "collector.${source}"
     read_from: Literal["head", "tail"] = "head"
     max_line_bytes: ByteSize = ByteSize(64 * 1024)
-    read_chunk_bytes: ByteSize = ByteSize(256 * 1024)
+    read_chunk_bytes: ByteSize = ByteSize(64 * 1024)
     partial_line_timeout: Seconds = Seconds(5.0)
     poll_interval: Seconds = Seconds(0.25)
     rotate_wait: Seconds = Seconds(5.0)

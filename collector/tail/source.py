@@ -60,16 +60,23 @@ class _Start:
     For a copy of a file still being acked, `read_from` is where the original was handed
     on to, `checkpoint` the original's acked watermark, and `origin` the original's ticket
     key: the copy's own acks may not move its checkpoint while the original's are pending.
+    A copy of a file that is still whole (copytruncate copied it and has not cut it yet)
+    `waits_for` that file: until the cut, the original still delivers those bytes itself.
     """
 
-    __slots__ = ("checkpoint", "origin", "read_from")
+    __slots__ = ("checkpoint", "origin", "read_from", "waits_for")
 
     def __init__(
-        self, read_from: int, checkpoint: int | None = None, origin: str | None = None
+        self,
+        read_from: int,
+        checkpoint: int | None = None,
+        origin: str | None = None,
+        waits_for: FileReader | None = None,
     ) -> None:
         self.read_from = read_from
         self.checkpoint = read_from if checkpoint is None else checkpoint
         self.origin = origin
+        self.waits_for = waits_for
 
 
 class FileSource:
@@ -93,6 +100,8 @@ class FileSource:
         # origin ticket key -> copies reading on from it; copy identity key -> held commit
         self._copies: dict[str, list[FileReader]] = {}
         self._held: dict[str, int] = {}
+        # copies found before their original was cut -> (original, give up at)
+        self._waiting: dict[FileReader, tuple[FileReader, float]] = {}
         self._first_scan = True
         self._full_warned = False
         self.wakeup = asyncio.Event()  # data may have arrived: read
@@ -167,7 +176,13 @@ class FileSource:
 
     # -- discovery and identity ----------------------------------------------------------
     def scan(self) -> None:
-        """Match the globs against open readers; open new files; notice rotations."""
+        """Match the globs against open readers; open new files; notice rotations.
+
+        Open files are checked first (truncation, fingerprint growth), so that a new file
+        is compared with what the open ones hold now when deciding whether it is a copy.
+        """
+        for reader in list(self.readers.values()):
+            self._check_truncation(reader)
         seen: set[Identity] = set()
         for path in discover(self.cfg.paths, self.cfg.exclude):
             try:
@@ -176,9 +191,9 @@ class FileSource:
                 continue
             ident = identity_of(st)
             seen.add(ident)
-            reader = self.readers.get(ident)
-            if reader is not None:
-                reader.path = path
+            known = self.readers.get(ident)
+            if known is not None:
+                known.path = path
                 continue
             if len(self.readers) >= self.cfg.max_open_files:
                 if not self._full_warned:
@@ -198,8 +213,7 @@ class FileSource:
                     "file rotated away; draining it",
                     extra={"source": self.cfg.name, "path": reader.path, "kind": kind},
                 )
-        for reader in list(self.readers.values()):
-            self._check_truncation(reader)
+        self._expire_waiting()
         self._first_scan = False
         now = time.monotonic()
         self._truncated = [t for t in self._truncated if t.until > now]
@@ -222,9 +236,16 @@ class FileSource:
         reader = FileReader(self.cfg, fd, path, ident, start.read_from)
         reader.refresh()
         reader.grow_fingerprint()
-        if start.read_from:
+        if start.read_from and start.waits_for is None:
             # Where this file starts is itself a checkpoint (a copy continues another file's).
+            # A copy still waiting for its original's cut gets one only when it is released:
+            # after a restart it must be matched against the original again.
             self.store.update(ident.key, start.checkpoint, reader.fingerprint, path)
+        if start.waits_for is not None:
+            self._waiting[reader] = (
+                start.waits_for,
+                time.monotonic() + self.cfg.rotate_wait * 4 + 1.0,
+            )
         self.readers[ident] = reader
         self.wakeup.set()  # the read loop may be asleep; this file may hold data already
         self._register(reader, start.checkpoint)
@@ -268,15 +289,16 @@ class FileSource:
 
     def _copy_origin(self, fd: int, size: int) -> _Start | None:
         """Where to read a copytruncate copy from: where its original was handed on to."""
-        candidates: list[tuple[Fingerprint, int, str]] = [
-            (r.fingerprint, r.buf_offset, r.file_key) for r in self.readers.values()
+        candidates: list[tuple[Fingerprint, int, str, FileReader | None]] = [
+            (t.fingerprint, t.handed_offset, t.file_key, None) for t in self._truncated
         ]
-        candidates += [(t.fingerprint, t.handed_offset, t.file_key) for t in self._truncated]
-        for fp, handed, origin in candidates:
+        candidates += [(r.fingerprint, r.buf_offset, r.file_key, r) for r in self.readers.values()]
+        for fp, handed, origin, whole in candidates:
             if fp.length >= MIN_MATCH_BYTES and same_start(fd, size, fp):
                 acked = self.tracker.committed(origin)
                 read_from = min(handed, size)
-                return _Start(read_from, read_from if acked is None else min(acked, size), origin)
+                checkpoint = read_from if acked is None else min(acked, size)
+                return _Start(read_from, checkpoint, origin, whole)
         live = {r.identity.key for r in self.readers.values()}
         for key, entry in list(self.store.entries.items()):
             fp = entry.fingerprint
@@ -314,10 +336,34 @@ class FileSource:
                 time.monotonic() + self.cfg.rotate_wait * 4 + 1.0,
             )
         )
+        self._release_copies_of(reader)
         self.tracker.retire(reader.file_key)
         reader.restart_at_zero()
         reader.fingerprint = fingerprint_fd(reader.fd, reader.size)
         self._register(reader)
+
+    def _release_copies_of(self, origin: FileReader) -> None:
+        """The original was cut: its copies read on from where the original was handed on."""
+        acked = self.tracker.committed(origin.file_key)
+        for copy, (waits_for, _) in list(self._waiting.items()):
+            if waits_for is origin:
+                copy.buf_offset = copy.read_pos = min(origin.buf_offset, copy.size)
+                checkpoint = copy.buf_offset if acked is None else min(acked, copy.buf_offset)
+                self.store.update(copy.identity.key, checkpoint, copy.fingerprint, copy.path)
+                del self._waiting[copy]
+                self.wakeup.set()
+
+    def _expire_waiting(self) -> None:
+        """A copy whose original was never cut is a plain copy: its bytes were read there."""
+        now = time.monotonic()
+        for copy, (_, until) in list(self._waiting.items()):
+            if until <= now:
+                copy.buf_offset = copy.read_pos = copy.size
+                del self._waiting[copy]
+                log.info(
+                    "copy of a file that was not truncated; not read twice",
+                    extra={"source": self.cfg.name, "path": copy.path},
+                )
 
     def _register(self, reader: FileReader, start_offset: int = 0) -> None:
         generation = reader.generation
@@ -368,7 +414,7 @@ class FileSource:
                     m.TAIL_PAUSED.set(1)
                     await self.inflight.wait_room()
                     m.TAIL_PAUSED.set(0)
-                if reader.fd < 0:
+                if reader.fd < 0 or reader in self._waiting:
                     break
                 batch = reader.read(time.time_ns())
                 if batch is None:

@@ -127,7 +127,7 @@ def test_receiver_down_30s_during_flood_bounded_memory_then_recovers(
     collector_proc: Callable[..., CollectorProcess],
 ) -> None:
     receiver = fluent_server()
-    config = write_config(tmp_path, receiver.port)  # max_in_flight_bytes: 16 MiB default
+    config = write_config(tmp_path, receiver.port)  # max_in_flight_bytes: 8 MiB default
     proc = collector_proc(config)
     writer = simulator(tmp_path / "logs" / "payment.log", "--rate", "0", "--count", "200000")
     assert wait_until(lambda: receiver.count() >= 5000, 30)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collector.redact import Redactor
 from collector.redact.config import RedactConfig
-from collector.redact.scan import flagged_lines
+from collector.redact.scan import TwoStage, flagged_lines
 
 ENGINES = ["re", "re2"]
 PAN = b"4111111111111111"
@@ -64,3 +68,79 @@ def test_flagged_lines_handles_empty_matches() -> None:
     import re
 
     assert flagged_lines(re.compile(b"x*"), [b"a", b"b"]) == [0, 1]
+
+
+# --- the two-step scan is the full pattern's scan, line for line -----------------------
+_PIECES = [
+    *"0123456789",
+    *" .-+_=^:;\"'#/?&",
+    "%20",
+    "%2D",
+    "%34",
+    "%3A",
+    "\\u0034",
+    "\\\\u0034",
+    "\\u0020",
+    "\\u00e9",
+    "\\u0063",
+    "\\x34",
+    "e+15",
+    "E16",
+    "5A08",
+    "DE2",
+    "B",
+    "D",
+    *"abcdefABCDEFgGxyzZ",
+    "4111",
+    "111111",
+    "5500 0000",
+    "cvv",
+    "CVC",
+    "security_code",
+    "Exp",
+    "pin",
+    "track2",
+]
+
+
+def _full_and_two_stage(engine: str) -> tuple[Any, Any]:
+    redactor = Redactor(RedactConfig(scan_engine=engine))
+    two = redactor._scan
+    assert isinstance(two, TwoStage)
+    return two.full, two
+
+
+MATCHERS = {e: _full_and_two_stage(e) for e in ENGINES}
+
+
+# Runs of 11-16 digit units, each written in any form, with or without separators: the
+# stretches the full pattern's card branches look for.
+_UNITS = st.lists(
+    st.tuples(
+        st.sampled_from(["", "", "", " ", "-", ".", "+", "%20", "%2d", "\\u0020", "\\x2e"]),
+        st.sampled_from([*"0123456789", *"4455", "%34", "%31", "\\u0035", "\\\\u0031", "\\x36"]),
+    ),
+    min_size=11,
+    max_size=16,
+).map(lambda units: "".join(sep + digit for sep, digit in units))
+_LINE = st.lists(st.one_of(st.sampled_from(_PIECES), _UNITS), max_size=30).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(_LINE, min_size=1, max_size=6))
+def test_two_step_scan_flags_the_lines_the_full_pattern_flags(lines: list[str]) -> None:
+    encoded = [line.encode() for line in lines]
+    for engine, (full, two) in MATCHERS.items():
+        same_lines = flagged_lines(full, encoded) == flagged_lines(two, encoded)
+        assert same_lines, f"{engine}: the two-step scan and the full pattern disagree"
+
+
+def test_two_step_scan_agrees_on_realistic_and_worst_case_batches() -> None:
+    from tests.redact.linegen import realistic_batch, worst_case_batch
+
+    lines = realistic_batch(1000) + worst_case_batch(50)
+    lines += [b"a\nb " + PAN + b"\nc", b"x\ny"]  # lines holding newlines: the offsets path
+    for engine, (full, two) in MATCHERS.items():
+        expected = flagged_lines(full, lines)
+        assert expected, "the batch should hold card data"
+        assert flagged_lines(two, lines) == expected, f"{engine}: two-step scan differs"

@@ -42,6 +42,7 @@ class TailerModel(RuleBasedStateMachine):
         self.written: list[bytes] = []  # complete lines, in write order
         self.partial: bytes | None = None  # the unfinished line at the end of app.log
         self.outage = False
+        self.copied = False  # a copytruncate copy exists and the original is not cut yet
         self.delivered: Counter[bytes] = Counter()
         self.may_repeat: set[bytes] = set()
         self.pending: list[tuple[Ticket, list[bytes]]] = []
@@ -55,6 +56,7 @@ class TailerModel(RuleBasedStateMachine):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # -- the app writing logs --------------------------------------------------------------
+    @precondition(lambda self: not self.copied)
     @rule(n=st.integers(1, 5))
     def append(self, n: int) -> None:
         data = b""
@@ -70,7 +72,7 @@ class TailerModel(RuleBasedStateMachine):
         with self.log.open("ab") as f:
             f.write(data)
 
-    @precondition(lambda self: self.partial is None)
+    @precondition(lambda self: self.partial is None and not self.copied)
     @rule()
     def partial_write(self) -> None:
         self.partial = _line(self.next)
@@ -96,6 +98,7 @@ class TailerModel(RuleBasedStateMachine):
             i = int(p.name.rsplit(".", 1)[1])
             os.rename(p, self.h.logs / f"app.log.{i + 1}")
 
+    @precondition(lambda self: not self.copied)
     @rule()
     def rotate_rename(self) -> None:
         self._complete_partial_before_rotation()
@@ -103,15 +106,29 @@ class TailerModel(RuleBasedStateMachine):
         os.rename(self.log, self.h.logs / "app.log.1")
         self.log.touch()
 
+    @precondition(lambda self: not self.copied)
     @rule()
     def rotate_copytruncate(self) -> None:
+        self.copy_for_truncation()
+        self.truncate_copied()
+
+    @precondition(lambda self: not self.copied)
+    @rule()
+    def copy_for_truncation(self) -> None:
+        """logrotate's first half: the copy exists, the original is still whole."""
         self._complete_partial_before_rotation()
         self._shift_rotated()
         shutil.copyfile(self.log, self.h.logs / "app.log.1")
+        self.copied = True
+
+    @precondition(lambda self: self.copied)
+    @rule()
+    def truncate_copied(self) -> None:
         with self.log.open("r+b") as f:
             f.truncate(0)
+        self.copied = False
 
-    @precondition(lambda self: not self.outage)
+    @precondition(lambda self: not self.outage and not self.copied)
     @rule()
     def delete_oldest_rotated(self) -> None:
         # Only once everything is read and acked: deleting unread data is a real loss.
@@ -174,6 +191,8 @@ class TailerModel(RuleBasedStateMachine):
         assert set(self.delivered) <= known, "a delivered line was never written"
 
     def check_complete(self) -> None:
+        if self.copied:
+            self.truncate_copied()
         self.outage = False
         for _ in range(3):
             self.step()

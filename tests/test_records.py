@@ -1,0 +1,47 @@
+"""The per-source hot path: scan, parse, redact, enrich."""
+
+import time
+
+from collector.config import parse_config
+from collector.flow import LineBatch
+from collector.records import SourceRoute
+from collector.redact import Redactor
+
+
+def route_for(source_yaml: str) -> SourceRoute:
+    cfg = parse_config(f"sources: [{source_yaml}]\nforward: {{servers: [{{host: h}}]}}\n", {})
+    return SourceRoute(cfg.sources[0], Redactor(cfg.redact), cfg.metadata, {})
+
+
+def batch(*lines: bytes) -> LineBatch:
+    return LineBatch("s", "k#0", "/logs/app.log", list(lines), 0, 1, time.time_ns())
+
+
+def test_regex_group_named_like_sad_is_redacted_though_the_scan_cannot_see_it() -> None:
+    route = route_for(
+        r"""{name: s, paths: [x], format: regex,
+            parser: {regex: '^(?P<user>\w+) (?P<cvv>\d{3})$'}}"""
+    )
+    records, _ = route.records(batch(b"alice 123"))
+    assert records[0].get("cvv") != "123"
+    assert records[0]["user"] == "alice"
+
+
+def test_flags_become_record_fields_and_file_path_is_added() -> None:
+    from collector.flow import FLAG_PARTIAL, FLAG_TRUNCATED
+
+    route = route_for("{name: s, paths: [x]}")
+    b = batch(b'{"a": 1}', b'{"b": 2')
+    b.flags = [FLAG_TRUNCATED, FLAG_PARTIAL]
+    records, _ = route.records(b)
+    assert records[0]["_truncated"] is True and records[0]["a"] == 1
+    assert records[1]["_partial"] is True and records[1]["_parse_error"]
+    assert records[0]["file"] == "/logs/app.log"
+
+
+def test_raw_mode_ships_the_redacted_line_under_log() -> None:
+    route = route_for("{name: s, paths: [x], mode: raw}")
+    pan = "4111" + "1111" + "1111" + "1111"
+    records, _ = route.records(batch(f"card {pan} ok".encode(), b"plain"))
+    assert records[1]["log"] == "plain"
+    assert pan not in records[0]["log"] and records[0]["log"].endswith(" ok")
