@@ -21,12 +21,17 @@ SEP = r"(?:[ .+\-]|%20|%2[bBdDeE]|\\+u002[0bBdDeE]|\\+x2[0bBdDeE])"
 # \u00XX escapes of digits, of the separators and of ASCII letters: a JSON writer may use
 # any of them, and the decoded value then holds what the raw bytes did not show.
 ESCAPES = r"\\u00(?:3[0-9]|2[0bBdDeE]|[4-7][0-9a-fA-F])"
+# A float in exponent form large enough to be a card (msgspec reads it as a whole number).
+BIG_FLOAT = r"[0-9]\.[0-9]*[eE]\+?1[1-8]|[0-9][eE]\+1[1-8]"
+# Twelve digit units, each pair joined by at most one separator: every branch of the
+# trigger but the float and the key names holds such a stretch (see `prefilter_source`).
+TWELVE_UNITS = f"{DIGIT}(?:{SEP}?{DIGIT}){{11}}"
 
 
 class Matcher(Protocol):
     """A compiled pattern of `re` or of google-re2."""
 
-    def search(self, text: Any, pos: int = ...) -> Any: ...
+    def search(self, text: Any, pos: int = ..., endpos: int = ...) -> Any: ...
 
 
 def trigger_source(names: Iterable[str], engine: str = "re2") -> str:
@@ -71,7 +76,21 @@ def trigger_source(names: Iterable[str], engine: str = "re2") -> str:
         r"5[Aa][0-9A-Fa-f]{2}[0-9]{12}",
         r"(?:^|[^0-9A-Fa-f\n])[0-9]{4}[4-7C-Fc-f][0-9A-Fa-f]{15}(?:[0-9A-Fa-f]{16})?[0-9]{14}",
         r"(?:^|[^0-9\n])[ _.#\-]{0,2}0{0,2}2[^0-9A-Za-z\n]{1,8}[0-9]{14}",
-        r"[0-9]\.[0-9]*[eE]\+?1[1-8]|[0-9][eE]\+1[1-8]",
+        BIG_FLOAT,
         names_pattern(names, scan_style=engine == "re2"),
     ]
     return "|".join(f"(?:{b})" for b in branches)
+
+
+def prefilter_source(names: Iterable[str], engine: str = "re2") -> str:
+    """A cheap pattern that matches inside every match of the pre-scan's full pattern.
+
+    The full pattern (trigger + `ESCAPES`) lets a match start at almost any byte (its
+    context branches), which keeps RE2's DFA large and slow over a whole batch. This one
+    keeps only what every full match must hold: twelve digit units (branches 1-8 of
+    `trigger_source` each hold one: a brand digit + 11 units, 12 or 14 plain digits), the
+    big float, the key names, or a hiding escape. A line with no match of this holds no
+    match of the full pattern; the full pattern then runs only on the lines this flags.
+    """
+    names_src = names_pattern(names, scan_style=engine == "re2")
+    return f"(?m){TWELVE_UNITS}|{ESCAPES}|{BIG_FLOAT}|{names_src}"

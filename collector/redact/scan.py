@@ -1,11 +1,13 @@
 """The pre-scan: which raw lines of a batch may hold card data or SAD.
 
-The whole batch is joined and searched by one compiled pattern in C (google-re2 when
-installed, else `re`); Python only runs once per *flagged* line to map a match position to
-its line and jump to the next line. The pattern is the careful pass's own trigger plus
+The whole batch is joined and searched in C (google-re2 when installed, else `re`); Python
+only runs once per *candidate* line. The full pattern is the careful pass's own trigger plus
 every JSON escape that could hide a digit, separator or letter from it, so a line the
 careful pass would change is always flagged (tests/redact/test_properties.py drives
-scan + walk together to hold that).
+scan + walk together to hold that). It runs in two steps (`TwoStage`): a cheap pattern
+that every full match contains picks candidate lines over the whole batch, and the full
+pattern runs only on those lines, so the result is the full pattern's, for a fraction of
+its cost (tests/redact/test_scan.py compares the two forms).
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from collector.redact.patterns import ESCAPES, Matcher, trigger_source
+from collector.redact.patterns import ESCAPES, Matcher, prefilter_source, trigger_source
 
 log = logging.getLogger("collector.redact")
+
+# RE2's default (8 MiB) lets the full pattern's DFA cache fill and be rebuilt over a flood.
+RE2_MAX_MEM = 32 << 20
 
 
 def resolve_engine(engine: str) -> str:
@@ -58,16 +63,51 @@ class _Re2Bytes:
         self._match = compiled._regexp.Match
         self._anchor = anchor
 
-    def search(self, text: bytes, pos: int = 0) -> _Span | None:
-        span = self._match(self._anchor, text, pos, len(text))[0]
+    def search(self, text: bytes, pos: int = 0, endpos: int | None = None) -> _Span | None:
+        span = self._match(self._anchor, text, pos, len(text) if endpos is None else endpos)[0]
         return None if span[0] < 0 else _Span(span[0], span[1])
+
+
+class TwoStage:
+    """The full pattern's matches, found by running it only on the lines `cheap` hits.
+
+    Sound when every match of `full` contains a match of `cheap` and neither spans a
+    newline: a line without a cheap match then has no full match. A found match is the
+    full pattern's own (its span), searched with the whole text as context (`^`, `$`).
+    """
+
+    def __init__(self, cheap: Matcher, full: Matcher) -> None:
+        self.cheap = cheap
+        self.full = full
+
+    def search(self, text: bytes, pos: int = 0, endpos: int | None = None) -> Any:
+        end = len(text) if endpos is None else endpos
+        cheap = self.cheap.search
+        full = self.full.search
+        while pos <= end:
+            hit = cheap(text, pos, end)
+            if hit is None:
+                return None
+            at = hit.start()
+            nl = text.rfind(b"\n", pos, at)
+            line_start = pos if nl < 0 else nl + 1
+            line_end = text.find(b"\n", at, end)
+            if line_end < 0:
+                line_end = end
+            m = full(text, line_start, line_end)
+            if m is not None:
+                return m
+            pos = line_end + 1
+        return None
 
 
 def compile_engine(pattern: str | bytes, engine: str) -> Matcher:
     if engine == "re2":
         import re2  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
-        compiled = re2.compile(pattern)
+        options = re2.Options()
+        options.max_mem = RE2_MAX_MEM
+        compiled = re2.compile(pattern, options)
         if isinstance(pattern, bytes) and hasattr(compiled, "_regexp"):
             return _Re2Bytes(compiled, re2._Anchor.UNANCHORED)
         matcher: Matcher = compiled
@@ -76,10 +116,17 @@ def compile_engine(pattern: str | bytes, engine: str) -> Matcher:
     return re.compile(pattern, flags)
 
 
-def compile_scan(names: Iterable[str], engine: str) -> Matcher:
+def compile_full_scan(names: Iterable[str], engine: str) -> Matcher:
     """The bytes pattern of the pre-scan: the trigger plus every hiding JSON escape."""
     source = trigger_source(names, engine)
     return compile_engine(f"(?m)(?:{source})|{ESCAPES}".encode(), engine)
+
+
+def compile_scan(names: Iterable[str], engine: str) -> Matcher:
+    """The pre-scan's matcher: the full pattern, run only where the prefilter hits."""
+    names = list(names)
+    cheap = compile_engine(prefilter_source(names, engine).encode(), engine)
+    return TwoStage(cheap, compile_full_scan(names, engine))
 
 
 def compile_custom_scan(patterns: list[str]) -> re.Pattern[bytes] | None:
