@@ -15,7 +15,7 @@ import msgspec
 
 from collector.flow import FLAG_PARTIAL, FLAG_TRUNCATED, LineBatch
 from collector.metrics import pipeline as m
-from collector.parse import Parser, make_parser
+from collector.parse import PARSE_ERROR_KEY, Parser, ParseResult, make_parser
 from collector.parse.config import MetadataConfig
 from collector.parse.tag import TagTemplate
 from collector.redact import Redactor
@@ -76,7 +76,15 @@ class SourceRoute:
                 "redaction pre-scan failed; walking every record", extra={"error": type(e).__name__}
             )
             flagged = list(range(len(lines)))
-        result = self.parser.parse(lines)
+        try:
+            result = self.parser.parse(lines)
+        except Exception as e:  # a parser bug must not stop the source: ship text, walk all
+            log.error(
+                "parser failed; shipping the batch as text",
+                extra={"source": self.cfg.name, "error": type(e).__name__},
+            )
+            result = self._as_text(lines)
+            flagged = list(range(len(lines)))
         records, times = result.records, result.times
         self._parsed.inc(len(records))
         for reason, count in result.errors.items():
@@ -89,6 +97,13 @@ class SourceRoute:
             self.redactor.redact_records(records, flagged)
         self._enrich(records, batch.path)
         return records, times
+
+    def _as_text(self, lines: list[bytes]) -> ParseResult:
+        key = self.cfg.parser.message_key
+        records: list[Record] = [
+            {key: line.decode("utf-8", "replace"), PARSE_ERROR_KEY: "internal"} for line in lines
+        ]
+        return ParseResult(records, None, {"internal": len(lines)})
 
     def _apply_flags(self, records: list[Record], flags: list[int]) -> None:
         truncated = partial = 0

@@ -44,4 +44,21 @@ def test_raw_mode_ships_the_redacted_line_under_log() -> None:
     pan = "4111" + "1111" + "1111" + "1111"
     records, _ = route.records(batch(f"card {pan} ok".encode(), b"plain"))
     assert records[1]["log"] == "plain"
-    assert pan not in records[0]["log"] and records[0]["log"].endswith(" ok")
+    leaked = pan in records[0]["log"]  # a bool, so a failure never prints the number
+    assert not leaked, "raw mode shipped a card number"
+    assert records[0]["log"].endswith(" ok")
+
+
+def test_a_failing_parser_ships_text_redacted_and_does_not_raise() -> None:
+    route = route_for("{name: s, paths: [x]}")
+
+    class Broken:
+        def parse(self, lines: list[bytes]) -> object:
+            raise RuntimeError("bug")
+
+    route.parser = Broken()  # type: ignore[assignment]
+    pan = "4111" + "1111" + "1111" + "1111"
+    records, _ = route.records(batch(f'{{"m": "{pan}"}}'.encode()))
+    assert records[0]["_parse_error"] == "internal"
+    leaked = pan in records[0]["message"]  # a bool, so a failure never prints the number
+    assert not leaked, "the fallback path skipped redaction"
