@@ -7,7 +7,25 @@ from pathlib import Path
 
 import pytest
 
+from collector.redact import Redactor
+from collector.redact.config import RedactConfig
 from tests.support.receiver import FluentReceiver
+
+_SCRUB = Redactor(RedactConfig())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """No card number in a test failure of ours: failure reports pass through the redactor.
+
+    Tests assert on booleans where they can, but pytest's assertion rewriting and
+    hypothesis' falsifying examples print values; this is the backstop for both.
+    """
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.failed:
+        report.longrepr = _SCRUB.redact_text(str(report.longrepr))
+        report.sections = [(name, _SCRUB.redact_text(text)) for name, text in report.sections]
 
 
 @pytest.fixture
