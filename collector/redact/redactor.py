@@ -98,7 +98,9 @@ class Redactor:
         self.scan_engine = resolve_engine(cfg.scan_engine)
         names = [*sad_names, *expiry_names]
         self._scan = compile_scan(names, self.scan_engine)
-        self.text = TextRedactor(self.mask, sad_names, expiry_names, custom, self._scan)
+        self.text = TextRedactor(
+            self.mask, sad_names, expiry_names, custom, self._scan, self.scan_engine
+        )
         self.keys = KeyClassifier(sad_names, expiry_names)
         self._custom_scan = compile_custom_scan([r.pattern for r in cfg.custom_rules])
         self._scan_all = bool(cfg.custom_rules) and self._custom_scan is None
