@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
+from itertools import accumulate
 from typing import Any
 
 from collector.redact.patterns import ESCAPES, Matcher, prefilter_source, trigger_source
@@ -144,47 +146,30 @@ def compile_custom_scan(patterns: list[str]) -> re.Pattern[bytes] | None:
 
 
 def flagged_lines(matcher: Matcher, lines: list[bytes]) -> list[int]:
-    """Indices of the lines that hold a match of `matcher`, in order, each once."""
+    """Indices of the lines that hold a match of `matcher`, in order, each once.
+
+    Matches map to lines by offsets (bisect on where each line ends), so the cost in
+    Python is per match, not per byte: no newline counting between matches, and lines that
+    hold newlines of their own need no special case.
+    """
     if not lines:
         return []
     buf = b"\n".join(lines)
-    simple = buf.count(b"\n") == len(lines) - 1  # no line holds a newline of its own
-    if not simple:
-        return _flagged_by_offsets(matcher, buf, lines)
-    out: list[int] = []
+    # ends[i]: offset just past line i and its joining newline (C-level, no Python per line)
+    ends = list(accumulate(map((1).__add__, map(len, lines))))
     search = matcher.search
-    count = buf.count
-    find = buf.find
-    line = 0  # index of the line that starts at `pos`
+    out: list[int] = []
     pos = 0
-    while True:
+    size = len(buf)
+    while pos <= size:
         m = search(buf, pos)
         if m is None:
-            return out
-        start, end = m.start(), m.end()
-        first = line + count(b"\n", pos, start)
-        last = first + count(b"\n", start, max(start, end - 1))
-        out.extend(range(first, last + 1))
-        nl = find(b"\n", max(start, end - 1))
-        if nl < 0:
-            return out
-        pos = nl + 1
-        line = last + 1
-
-
-def _flagged_by_offsets(matcher: Matcher, buf: bytes, lines: list[bytes]) -> list[int]:
-    from bisect import bisect_right
-    from itertools import accumulate
-
-    ends = list(accumulate(len(line) + 1 for line in lines))
-    out: list[int] = []
-    pos = 0
-    while pos < len(buf):
-        m = matcher.search(buf, pos)
-        if m is None:
             break
-        first = bisect_right(ends, m.start())
-        last = bisect_right(ends, max(m.start(), m.end() - 1))
-        out.extend(i for i in range(first, last + 1) if not out or i > out[-1])
-        pos = ends[min(last, len(ends) - 1)]
+        start = m.start()
+        first = bisect_right(ends, start)
+        last = bisect_right(ends, max(start, m.end() - 1))
+        if out and first <= out[-1]:
+            first = out[-1] + 1
+        out.extend(range(first, last + 1))
+        pos = ends[last] if last < len(ends) else size + 1
     return out

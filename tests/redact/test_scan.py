@@ -144,3 +144,13 @@ def test_two_step_scan_agrees_on_realistic_and_worst_case_batches() -> None:
         expected = flagged_lines(full, lines)
         assert expected, "the batch should hold card data"
         assert flagged_lines(two, lines) == expected, f"{engine}: two-step scan differs"
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(st.text("4a\n", max_size=12).map(str.encode), max_size=12))
+def test_flagged_lines_are_the_lines_holding_a_match(lines: list[bytes]) -> None:
+    import re
+
+    pattern = re.compile(b"(?m)4a4|^a{2}$")  # matches never span a newline
+    expected = [i for i, line in enumerate(lines) if pattern.search(line)]
+    assert flagged_lines(pattern, lines) == expected
