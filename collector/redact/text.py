@@ -185,11 +185,13 @@ class TextRedactor:
             gates = {**_GATES, "names": names_pattern([*sad_names, *expiry_names], True)}
             self._gates = {k: compile_engine(f"(?m){v}".encode(), engine) for k, v in gates.items()}
 
-    def _may(self, gate: str, text: str) -> bool:
-        """False only when the gate proves `text` holds nothing for that pass."""
+    def _may(self, gate: str, text: str, check: re.Pattern[str] | None = None) -> bool:
+        """Whether the pass behind `gate` can find anything in `text`: the gate's RE2
+        search on long ASCII text, else the pass's own precheck `check` (a gate matches
+        wherever `check` does, so it replaces it), else True."""
         gates = self._gates
         if gates is None or len(text) < _GATE_MIN_LEN or not text.isascii():
-            return True
+            return check is None or check.search(text) is not None
         return gates[gate].search(text.encode()) is not None
 
     def needs_work(self, *groups: list[str]) -> set[str]:
@@ -225,7 +227,7 @@ class TextRedactor:
         out = text
         may = self._may
         # Tracks and every dump form hold 12 plain digits in a row.
-        if may("twelve", out) and _TWELVE_DIGITS.search(out):
+        if may("twelve", out, _TWELVE_DIGITS):
             if "^" in out and may("track1", out):
                 out = self._tracks1(out, counts)
             if ("=" in out or "D" in out or "d" in out) and may("track2", out):
@@ -236,7 +238,7 @@ class TextRedactor:
                 out = self._iso_message(out, counts)
             if may("iso_field2", out):
                 out = self._iso_field2(out, counts)
-        if may("names", out) and self._name_hint.search(out):
+        if may("names", out, self._name_hint):
             out = self._key_values(out, counts)
         out = self._pans(out, counts, card_context)
         for rule in self._custom:
