@@ -1,5 +1,6 @@
 """`make run`: the simulator writes payment logs, the collector ships them to a local
-FluentServer that prints what it receives, and metrics are served on 127.0.0.1:2020.
+FluentServer that prints what it receives, and metrics are served on 127.0.0.1:2020: the
+collector's own and the example payment metrics of config/metrics-example.yaml.
 
 Ctrl-C stops everything in order: the simulator, then the collector (which drains and
 checkpoints), then the receiver.
@@ -15,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 RUN_DIR = REPO / "run"
 
@@ -26,6 +29,16 @@ def _free_port(preferred: int) -> int:
         except OSError:
             s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _demo_config() -> Path:
+    """The sidecar's default config plus the example payment metrics, so /metrics shows both."""
+    base = yaml.safe_load((REPO / "config/collector.yaml").read_text())
+    example = yaml.safe_load((REPO / "config/metrics-example.yaml").read_text())
+    base["metrics"]["derived"] = example["metrics"]["derived"]
+    path = RUN_DIR / "collector.yaml"
+    path.write_text(yaml.safe_dump(base, sort_keys=False))
+    return path
 
 
 def _start(
@@ -68,7 +81,7 @@ def main() -> int:
     )
     time.sleep(1.0)
     collector = _start(
-        [sys.executable, "-m", "collector", "run", "--config", str(REPO / "config/collector.yaml")],
+        [sys.executable, "-m", "collector", "run", "--config", str(_demo_config())],
         env=env,
     )
     simulator = _start(
