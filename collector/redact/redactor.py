@@ -36,6 +36,8 @@ TEXT_FAIL_CLOSED = "[REDACTED: redaction failed closed]"
 _MIN_CARD_INT = 10 ** (MIN_LENGTH - 1)
 _MAX_CARD_INT = 10**MAX_LENGTH
 _DIGIT = re.compile(r"[0-9]")
+_KEY_CACHE_LIMIT = 4096
+_KEY_CACHE_MAX_LEN = 64
 
 
 def _number_is_pan(value: float) -> bool:
@@ -107,6 +109,9 @@ class Redactor:
         self._max_depth = cfg.max_depth
         self._max_bytes = cfg.max_record_bytes
         self._counters: dict[str, Any] = {}
+        # key -> whether the text passes change it; keys repeat (`cvv`, `expiry` are flagged
+        # for their names on every card record, and only rarely hold card data themselves).
+        self._key_changes: dict[str, bool] = {}
 
     # --- the pre-scan --------------------------------------------------------------------
     def scan(self, lines: list[bytes]) -> list[int]:
@@ -220,7 +225,18 @@ class Redactor:
     def _keys_change(self, keys: set[str]) -> bool:
         """Whether any of these keys holds card data itself (then the record is rebuilt).
         Keys are flagged for their names too (`cvv`), which leave them unchanged."""
-        return any(self.text.redact_flagged(k, {}) != k for k in keys)
+        cache = self._key_changes
+        for key in keys:
+            changes = cache.get(key)
+            if changes is None:
+                changes = self.text.redact_flagged(key, {}) != key
+                if len(key) <= _KEY_CACHE_MAX_LEN:
+                    if len(cache) >= _KEY_CACHE_LIMIT:
+                        cache.clear()
+                    cache[key] = changes
+            if changes:
+                return True
+        return False
 
     def _patch(self, found: _Collected, walk: _Walk) -> None:
         """Replace, where they sit, the strings that need it: what the full walk would

@@ -258,3 +258,12 @@ def test_batch_form_survives_a_failing_trigger(monkeypatch: pytest.MonkeyPatch) 
     records: list[dict[str, Any]] = [{"m": f"card {PAN}", "ok": "fine"}]
     r.redact_records(records, [0])
     assert records[0] == {"m": "card 411111******1111", "ok": "fine"}
+
+
+def test_a_key_holding_a_card_is_masked_every_time_it_is_seen() -> None:
+    """Keys' verdicts are cached: the second record with the same keys must get the same."""
+    r = Redactor(RedactConfig())
+    for _ in range(3):
+        out = r.redact_record({"cvv": "123", PAN: "keyed by card", "expiry": "12/27"})
+        assert not leaks(out, [PAN]), "a card used as a key was shipped"
+        assert out["cvv"] == "[REDACTED]" and out["expiry"] == "**/**"
