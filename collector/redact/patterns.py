@@ -23,9 +23,6 @@ SEP = r"(?:[ .+\-]|%20|%2[bBdDeE]|\\+u002[0bBdDeE]|\\+x2[0bBdDeE])"
 ESCAPES = r"\\u00(?:3[0-9]|2[0bBdDeE]|[4-7][0-9a-fA-F])"
 # A float in exponent form large enough to be a card (msgspec reads it as a whole number).
 BIG_FLOAT = r"[0-9]\.[0-9]*[eE]\+?1[1-8]|[0-9][eE]\+1[1-8]"
-# Twelve digit units, each pair joined by at most one separator: every branch of the
-# trigger but the float and the key names holds such a stretch (see `prefilter_source`).
-TWELVE_UNITS = f"{DIGIT}(?:{SEP}?{DIGIT}){{11}}"
 
 
 class Matcher(Protocol):
@@ -35,7 +32,26 @@ class Matcher(Protocol):
 
 
 def trigger_source(names: Iterable[str], engine: str = "re2") -> str:
-    """Regex source (ASCII only) shared by the pre-scan and the careful pass's gate.
+    """Regex source (ASCII only) shared by the pre-scan and the careful pass's gate; its
+    branches and what each covers are in `_branches`."""
+    return "|".join(f"(?:{full})" for full, _ in _branches(names, engine))
+
+
+def prefilter_source(names: Iterable[str], engine: str = "re2") -> str:
+    """A cheap pattern that matches inside every match of the pre-scan's full pattern.
+
+    The full pattern (trigger + `ESCAPES`) lets a match start at almost any byte (its
+    context branches), which keeps RE2's DFA large and slow over a whole batch. This one
+    keeps, for each branch, only a part every match of that branch holds (`_branches`
+    pairs them), so a line with no match of this holds no match of the full pattern; the
+    full pattern then runs only on the lines this flags (scan.py `TwoStage`).
+    """
+    cores = dict.fromkeys(core for _, core in _branches(names, engine))
+    return "(?m)" + "|".join(f"(?:{core})" for core in [*cores, ESCAPES])
+
+
+def _branches(names: Iterable[str], engine: str) -> list[tuple[str, str]]:
+    """The trigger's branches, each with a part every one of its matches holds.
 
     Each branch covers what one careful pass can change (text.py), so a string with no
     match is left untouched by all of them:
@@ -67,30 +83,30 @@ def trigger_source(names: Iterable[str], engine: str = "re2") -> str:
         f"[0-9]{{{k}}}(?:{SEP}{DIGIT}|{esc_digit})(?:{SEP}?{DIGIT}){{{10 - k}}}" for k in range(11)
     )
     long_run_ends = r"[0-9]{11}(?:[0-9]*(?:[^0-9A-Za-z\n]|$)|[0-9A-Fa-f]*[G-Zg-z])"
-    branches = [
-        f"{bound}{first}(?:{short_group}|{long_run_ends})",
-        f"(?:{esc_first}|[G-Zg-z][A-Fa-f]*{first}){units}",
-        f"[A-Fa-f]{first}{units}[0-9]*[A-Za-z]*[G-Zg-z]",
-        f"[A-Fa-f]{first}(?:{short_group})",
-        r"[0-9]{12}[=^]|[0-9]{12}[Dd][0-9]{7}|B[0-9]{12}",
-        r"5[Aa][0-9A-Fa-f]{2}[0-9]{12}",
-        r"(?:^|[^0-9A-Fa-f\n])[0-9]{4}[4-7C-Fc-f][0-9A-Fa-f]{15}(?:[0-9A-Fa-f]{16})?[0-9]{14}",
-        r"(?:^|[^0-9\n])[ _.#\-]{0,2}0{0,2}2[^0-9A-Za-z\n]{1,8}[0-9]{14}",
-        BIG_FLOAT,
-        names_pattern(names, scan_style=engine == "re2"),
-    ]
-    return "|".join(f"(?:{b})" for b in branches)
-
-
-def prefilter_source(names: Iterable[str], engine: str = "re2") -> str:
-    """A cheap pattern that matches inside every match of the pre-scan's full pattern.
-
-    The full pattern (trigger + `ESCAPES`) lets a match start at almost any byte (its
-    context branches), which keeps RE2's DFA large and slow over a whole batch. This one
-    keeps only what every full match must hold: twelve digit units (branches 1-8 of
-    `trigger_source` each hold one: a brand digit + 11 units, 12 or 14 plain digits), the
-    big float, the key names, or a hiding escape. A line with no match of this holds no
-    match of the full pattern; the full pattern then runs only on the lines this flags.
-    """
+    # The first four branches all hold a brand's first digit, plain at the start of a
+    # digit group (after a non-digit, an escape, or at a line start) or escaped, followed
+    # by 11 digit units: that is their core. Starting only at group starts keeps the DFA
+    # small (one count per digit run) and skips epoch timestamps (leading 1). The ISO
+    # branches' core is their 14 plain digits (a core with their hex bitmaps would count
+    # through every trace id and blow the DFA up); the others are cheap as they are.
+    group_start = r"(?:^|[^0-9\n]|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})"
+    card_core = f"(?:{group_start}{first}|{esc_first}){units}"
+    fourteen = "[0-9]{14}"
+    iso_msg = r"[0-9]{4}[4-7C-Fc-f][0-9A-Fa-f]{15}(?:[0-9A-Fa-f]{16})?[0-9]{14}"
+    iso_field2 = r"2[^0-9A-Za-z\n]{1,8}[0-9]{14}"
+    tracks = r"[0-9]{12}[=^]|[0-9]{12}[Dd][0-9]{7}|B[0-9]{12}"
+    emv = r"5[Aa][0-9A-Fa-f]{2}[0-9]{12}"
     names_src = names_pattern(names, scan_style=engine == "re2")
-    return f"(?m){TWELVE_UNITS}|{ESCAPES}|{BIG_FLOAT}|{names_src}"
+    # (full branch, a pattern every match of the full branch contains)
+    return [
+        (f"{bound}{first}(?:{short_group}|{long_run_ends})", card_core),
+        (f"(?:{esc_first}|[G-Zg-z][A-Fa-f]*{first}){units}", card_core),
+        (f"[A-Fa-f]{first}{units}[0-9]*[A-Za-z]*[G-Zg-z]", card_core),
+        (f"[A-Fa-f]{first}(?:{short_group})", card_core),
+        (tracks, tracks),
+        (emv, emv),
+        (rf"(?:^|[^0-9A-Fa-f\n]){iso_msg}", fourteen),
+        (rf"(?:^|[^0-9\n])[ _.#\-]{{0,2}}0{{0,2}}{iso_field2}", fourteen),
+        (BIG_FLOAT, BIG_FLOAT),
+        (names_src, names_src),
+    ]
