@@ -100,8 +100,10 @@ class Redactor:
         self.scan_engine = resolve_engine(cfg.scan_engine)
         names = [*sad_names, *expiry_names]
         self._scan = compile_scan(names, self.scan_engine)
+        # The walk runs the full pattern itself: over a record's strings, one pass of it is
+        # cheaper than the two steps (which pay off over whole batches of raw lines).
         self.text = TextRedactor(
-            self.mask, sad_names, expiry_names, custom, self._scan, self.scan_engine
+            self.mask, sad_names, expiry_names, custom, self._scan.full, self.scan_engine
         )
         self.keys = KeyClassifier(sad_names, expiry_names)
         self._custom_scan = compile_custom_scan([r.pattern for r in cfg.custom_rules])

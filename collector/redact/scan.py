@@ -124,7 +124,7 @@ def compile_full_scan(names: Iterable[str], engine: str) -> Matcher:
     return compile_engine(f"(?m)(?:{source})|{ESCAPES}".encode(), engine)
 
 
-def compile_scan(names: Iterable[str], engine: str) -> Matcher:
+def compile_scan(names: Iterable[str], engine: str) -> TwoStage:
     """The pre-scan's matcher: the full pattern, run only where the prefilter hits."""
     names = list(names)
     cheap = compile_engine(prefilter_source(names, engine).encode(), engine)
