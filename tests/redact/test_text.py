@@ -128,6 +128,8 @@ _NEAR_MISSES = [
     "4111 1111",
     " ",
     "-",
+    "\n",  # stack traces: strings holding newlines
+    "\n\tat com.acme.Pay.run(Pay.java:42)\n",
 ]
 _MORE_FORMS = {
     **FORMS,
