@@ -61,15 +61,22 @@ def decode_one(line: bytes, message_key: str, errors: dict[str, int]) -> dict[st
     return {message_key: value}
 
 
-class JsonParser:
+class KeyedParser:
+    """What json and logfmt share: their records name their own keys, so the same `types`
+    conversion and event-time lookup (JSON_TIME_KEYS unless `time_key`) apply."""
+
     def __init__(self, options: ParserOptions) -> None:
         self._message_key = options.message_key
         self._types = options.types
         self._times = EventTimes(JSON_TIME_KEYS, options)
 
-    def parse(self, lines: list[bytes]) -> ParseResult:
-        errors: dict[str, int] = {}
-        records = decode_objects(lines, self._message_key, errors)
+    def _result(self, records: list[dict[str, Any]], errors: dict[str, int]) -> ParseResult:
         if self._types:
             apply_types(records, self._types)
         return ParseResult(records, self._times.of(records), errors)
+
+
+class JsonParser(KeyedParser):
+    def parse(self, lines: list[bytes]) -> ParseResult:
+        errors: dict[str, int] = {}
+        return self._result(decode_objects(lines, self._message_key, errors), errors)

@@ -14,10 +14,7 @@ from typing import Any
 
 import msgspec
 
-from collector.parse.config import ParserOptions
-from collector.parse.eventtime import EventTimes
-from collector.parse.fields import apply_types
-from collector.parse.jsonlines import JSON_TIME_KEYS
+from collector.parse.jsonlines import KeyedParser
 from collector.parse.result import ParseResult, unparsed
 
 # key, "=", opening quote, quoted value, bare value: findall returns "" for a group that
@@ -82,12 +79,7 @@ def _pairs_with_escapes(text: str) -> dict[str, Any] | None:
     }
 
 
-class LogfmtParser:
-    def __init__(self, options: ParserOptions) -> None:
-        self._message_key = options.message_key
-        self._types = options.types
-        self._times = EventTimes(JSON_TIME_KEYS, options)
-
+class LogfmtParser(KeyedParser):
     def parse(self, lines: list[bytes]) -> ParseResult:
         errors: dict[str, int] = {}
         key = self._message_key
@@ -97,6 +89,4 @@ class LogfmtParser:
             text = line.decode("utf-8", "replace")
             record = pairs(text)
             append(record if record else unparsed(text, "no_match", key, errors))
-        if self._types:
-            apply_types(records, self._types)
-        return ParseResult(records, self._times.of(records), errors)
+        return self._result(records, errors)
