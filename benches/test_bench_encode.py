@@ -1,5 +1,5 @@
 """Forward encoder micro benchmarks on a realistic batch: 1,000 payment-service records
-decoded from ~314-byte JSON lines.
+decoded from the simulator's ~360-byte JSON lines.
 
 Run: `.venv/bin/python -m pytest benches/test_bench_encode.py --benchmark-only`
 Per-record cost = the reported time / 1,000. Figures are recorded in docs/forward.md.
@@ -7,7 +7,6 @@ Per-record cost = the reported time / 1,000. Figures are recorded in docs/forwar
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import msgspec
@@ -16,33 +15,15 @@ import pytest
 
 from collector.flow import Chunk
 from collector.ship.encoder import encode_entries, encode_message, event_time
+from collector.simulator import PaymentLogs
 
 BATCH = 1000
 NS = 1_764_150_000_000_000_000
 
 
 def payment_lines() -> list[bytes]:
-    rng = random.Random(7)
-    lines = []
-    for i in range(BATCH):
-        record = {
-            "time": f"2026-11-26T11:13:{44 + i // 400:02d}.{(i * 7919) % 1000:03d}Z",
-            "level": "INFO",
-            "service": "payments-api",
-            "logger": "c.e.payments.PaymentService",
-            "message": "payment authorized",
-            "trace_id": f"{rng.getrandbits(128):032x}",
-            "payment": {
-                "id": f"pay_{rng.getrandbits(64):016x}",
-                "amount": rng.randint(100, 99999),
-                "currency": "EUR",
-                "merchant": f"m_{rng.randint(1000, 9999)}",
-                "status": "authorized",
-                "card": "************4242",
-            },
-        }
-        lines.append(orjson.dumps(record))
-    return lines
+    """The simulator's payment-service lines, as the flood benchmark and the tests use."""
+    return [line.rstrip(b"\n") for line in PaymentLogs(seed=7).lines(BATCH)]
 
 
 LINES = payment_lines()
@@ -52,7 +33,7 @@ TIMES = [NS + i * 1_000_003 for i in range(BATCH)]
 
 def test_lines_are_realistic() -> None:
     mean = sum(map(len, LINES)) / len(LINES)
-    assert 290 <= mean <= 340, mean
+    assert 300 <= mean <= 400, mean  # the simulator writes ~360-byte lines
 
 
 def test_encode_entries_own_times(benchmark: Any) -> None:
