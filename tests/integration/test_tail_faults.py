@@ -148,7 +148,7 @@ def test_receiver_down_30s_during_flood_bounded_memory_then_recovers(
     assert wait_until(lambda: not missing(seqs(receiver.records()), 200000), 60, interval=2)
     peak = max(peak, proc.rss_bytes())
     assert proc.terminate() == 0
-    # The bound we state: 96 MiB with the default 16 MiB in-flight budget (the files are
+    # The bound we state: 96 MiB with the default 8 MiB in-flight budget (the files are
     # the buffer; without the budget the 70 MB written would sit in memory).
     assert peak < 96 * 1024 * 1024, f"peak RSS {peak / 2**20:.0f} MiB during the outage"
 
