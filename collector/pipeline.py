@@ -107,7 +107,7 @@ class Pipeline:
             log.info("drained: everything read was acked")
         else:
             log.warning(
-                "shutdown deadline reached; unacked records stay unckeckpointed "
+                "shutdown deadline reached; unacked records stay un-checkpointed "
                 "and are sent again at the next start",
                 extra={"pending_chunks": self.client.pending},
             )
