@@ -5,9 +5,10 @@
 #   docker build -t ghcr.io/example/collector:0.1.0 --build-arg VERSION=0.1.0 \
 #     --build-arg REVISION="$(git rev-parse HEAD)" .
 #
-# The build stage turns the project and every dependency into wheels, installs only those
-# wheels (--no-index) into a virtualenv, then removes pip and setuptools from it; the
-# runtime stage copies that venv alone: no compiler, no build tools, no pip, no cache.
+# The build stage compiles the redactor's C pre-scan, turns the project and every
+# dependency into wheels, installs only those wheels (--no-index) into a virtualenv, then
+# removes pip and setuptools from it; the runtime stage copies that venv alone: no
+# compiler, no build tools, no pip, no cache.
 # The runtime needs no shell: ENTRYPOINT, CMD and HEALTHCHECK use the exec form. The root
 # filesystem can be mounted read-only: the only path the process writes is the checkpoint
 # directory (/var/lib/collector, a volume in Kubernetes).
@@ -20,6 +21,12 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
+# A C compiler for the redaction pre-scan's extension (collector/redact/_prefilter.c); the
+# runtime stage gets the built wheel only. Unpinned: Debian's stable gcc of the base image.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY collector ./collector
 RUN pip wheel --wheel-dir /wheels . \

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from itertools import accumulate
 from typing import Any
 
+from collector.redact.keys import words
 from collector.redact.patterns import ESCAPES, Matcher, prefilter_source, trigger_source
 
 log = logging.getLogger("collector.redact")
@@ -101,6 +102,34 @@ class TwoStage:
                 return m
             pos = line_end + 1
         return None
+
+
+class Prefiltered:
+    """The full pattern's lines, found by running it only on the C first step's candidates.
+
+    `_prefilter.c` picks every line that holds a match of `prefilter_source` (a superset:
+    see its header) in one pass over each line's bytes, at a fraction of RE2's cost; the
+    full pattern then decides on those lines alone, so the result is the full pattern's.
+    """
+
+    def __init__(self, prefilter: Any, full: Matcher) -> None:
+        self.prefilter = prefilter
+        self.full = full
+
+    def flagged(self, lines: list[bytes]) -> list[int]:
+        search = self.full.search
+        return [i for i in self.prefilter.candidates(lines) if search(lines[i]) is not None]
+
+
+def load_prefilter(names: Iterable[str]) -> Any | None:
+    """The C first step for these key names; None when the extension is not built (a
+    source tree used without `pip install`), and the pre-scan then runs on RE2 alone."""
+    try:
+        from collector.redact._prefilter import Prefilter
+    except ImportError:
+        return None
+    spelled = sorted({tuple(w.encode() for w in words(name)) for name in names})
+    return Prefilter([list(name) for name in spelled if name])
 
 
 def compile_engine(pattern: str | bytes, engine: str) -> Matcher:

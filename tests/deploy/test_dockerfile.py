@@ -148,6 +148,8 @@ def test_build_stage_commands_build_a_working_venv_from_the_context(tmp_path: Pa
     wheels, venv = tmp_path / "wheels", tmp_path / "opt-collector"
     tools = Path(sys.executable).parent  # python and pip, as on the base image's PATH
     for command in _build_stage_runs():
+        if command.startswith("apt-get"):
+            continue  # the compiler for the C extension: this machine has it (make test)
         command = command.replace("/wheels", str(wheels)).replace("/opt/collector", str(venv))
         proc = subprocess.run(
             ["bash", "-c", command],
@@ -163,3 +165,4 @@ def test_build_stage_commands_build_a_working_venv_from_the_context(tmp_path: Pa
         [str(venv / "bin" / "collector"), "version"], capture_output=True, text=True, timeout=60
     )
     assert version.returncode == 0 and version.stdout.startswith("collector "), version.stderr
+    assert "pre-scan: C first step" in version.stdout, "the wheel should hold the C extension"

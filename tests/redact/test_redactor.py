@@ -141,7 +141,17 @@ def test_scan_failure_flags_everything(monkeypatch: pytest.MonkeyPatch) -> None:
             raise RuntimeError("boom")
 
     monkeypatch.setattr(r, "_scan", Broken())
-    assert r.scan([b"a", b"b", b"c"]) == [0, 1, 2]
+    if r._prefiltered is not None:
+        monkeypatch.setattr(r._prefiltered, "full", Broken())
+    assert r.scan([b"a", b"b", b"cvv"]) == [0, 1, 2]
+
+    class BrokenPrefilter:
+        def candidates(self, lines: list[bytes]) -> list[int]:
+            raise MemoryError
+
+    if r._prefiltered is not None:
+        monkeypatch.setattr(r._prefiltered, "prefilter", BrokenPrefilter())
+        assert r.scan([b"a", b"b"]) == [0, 1]
 
 
 def test_config_validation() -> None:

@@ -154,3 +154,20 @@ def test_flagged_lines_are_the_lines_holding_a_match(lines: list[bytes]) -> None
     pattern = re.compile(b"(?m)4a4|^a{2}$")  # matches never span a newline
     expected = [i for i, line in enumerate(lines) if pattern.search(line)]
     assert flagged_lines(pattern, lines) == expected
+
+
+def test_without_the_c_extension_the_regex_scan_runs(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A source tree used without `pip install` has no `_prefilter`: same flags, a warning."""
+    import collector.redact.redactor as module
+    from tests.redact.linegen import realistic_batch
+
+    monkeypatch.setattr(module, "load_prefilter", lambda names: None)
+    with caplog.at_level("WARNING", logger="collector.redact"):
+        slow = Redactor(RedactConfig())
+    assert slow._prefiltered is None
+    assert "not built" in caplog.text
+    lines = [*realistic_batch(500), b"card " + PAN]
+    assert slow.scan(lines) == Redactor(RedactConfig()).scan(lines)
+    assert slow.scan(lines)[-1] == len(lines) - 1

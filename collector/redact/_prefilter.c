@@ -1,0 +1,466 @@
+/*
+ * The pre-scan's first step in C: which raw lines could hold a match of the pre-scan's
+ * pattern at all (collector/redact/scan.py `Prefilter`).
+ *
+ * Why C: the step looks at every byte of every line the collector reads. google-re2 runs
+ * the cheap pattern at ~2.5 ns a byte on our 2-vCPU machines (no literal prefix to skip
+ * ahead on), which alone cost ~0.9 CPU-s per million 360-byte lines, most of the
+ * redaction budget. This loop does the same job in one table-driven pass without joining
+ * the lines (docs/decisions.md, "The pre-scan's first step in C").
+ *
+ * What it answers is a superset, never less: a line is a candidate when it holds
+ *   (A) twelve digits, consecutive ones separated by at most one of ` .+-`;
+ *   (B) a `%2`, `%3`, `\u` or `\x` (escapes that could hide a digit or separator);
+ *   (C) a float in exponent form large enough to be a card (`4.1e15`, `4e+15`);
+ *   (D) one of the configured key names at a word start, in any case, its words joined
+ *       by up to two of ` _.-`, not followed by a lowercase letter (keys.py's rule).
+ * Every match of the pattern in patterns.py `prefilter_source` holds one of these, so a
+ * line that is not a candidate holds no match; scan.py then runs the exact pattern on
+ * the candidates only. tests/redact/test_prefilter.py holds the two against each other.
+ *
+ * No byte of a line is ever copied out or reported: the result is line indices.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+#define MIN_UNITS 12
+
+enum { C_OTHER = 0, C_DIGIT, C_SEP, C_UPPER, C_LOWER, C_NEWLINE, C_ESC, C_E };
+
+static unsigned char CLASS[256];
+static unsigned char LOWER[256];
+
+static void init_tables(void) {
+    for (int c = 0; c < 256; c++) {
+        CLASS[c] = C_OTHER;
+        LOWER[c] = (unsigned char)c;
+    }
+    for (int c = '0'; c <= '9'; c++) CLASS[c] = C_DIGIT;
+    for (int c = 'a'; c <= 'z'; c++) CLASS[c] = C_LOWER;
+    for (int c = 'A'; c <= 'Z'; c++) {
+        CLASS[c] = C_UPPER;
+        LOWER[c] = (unsigned char)(c - 'A' + 'a');
+    }
+    CLASS['e'] = C_E; /* a lowercase letter that may also open an exponent */
+    CLASS['E'] = C_E;
+    CLASS[' '] = C_SEP;
+    CLASS['.'] = C_SEP;
+    CLASS['+'] = C_SEP;
+    CLASS['-'] = C_SEP;
+    CLASS['\n'] = C_NEWLINE;
+    CLASS['%'] = C_ESC;
+    CLASS['\\'] = C_ESC;
+}
+
+static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+/* A byte as an index of `prefix`: a letter 0-25 (either case), anything else 26. */
+static inline int letter_index(unsigned char c) {
+    unsigned char l = LOWER[c];
+    return l >= 'a' && l <= 'z' ? l - 'a' : 26;
+}
+static inline int is_alpha(unsigned char c) { return LOWER[c] >= 'a' && LOWER[c] <= 'z'; }
+static inline int is_name_sep(unsigned char c) {
+    return c == ' ' || c == '_' || c == '.' || c == '-';
+}
+
+/* One name: its words, lowercase, joined in `text` with a NUL after each. */
+typedef struct {
+    char *text;
+    int nwords;
+} Name;
+
+typedef struct {
+    PyObject_HEAD
+    Name *names;
+    Py_ssize_t nnames;
+    /* names[first[c]] .. names[first[c + 1] - 1] start with letter 'a' + c */
+    Py_ssize_t first[27];
+    /* The names' distinct first letters, each 16 times: the vector pass's filter. */
+    unsigned char firsts[26][16];
+    int nfirsts;
+    /* [first][second][third] letter of a word start (26: not a letter): whether a name
+     * may start so. A name whose first word is shorter admits any letter after it. */
+    unsigned char prefix[26][27][27];
+} Prefilter;
+
+static void free_names(Prefilter *self) {
+    if (self->names != NULL) {
+        for (Py_ssize_t i = 0; i < self->nnames; i++) PyMem_Free(self->names[i].text);
+        PyMem_Free(self->names);
+        self->names = NULL;
+    }
+    self->nnames = 0;
+}
+
+static void Prefilter_dealloc(Prefilter *self) {
+    free_names(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* names: a list of lists of bytes (keys.py `words` of each name), sorted by first letter */
+static int Prefilter_init(Prefilter *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"names", NULL};
+    PyObject *names;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!", kwlist, &PyList_Type, &names)) return -1;
+    free_names(self);
+    Py_ssize_t n = PyList_GET_SIZE(names);
+    self->names = PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof(Name));
+    if (self->names == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int prev = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *words = PyList_GET_ITEM(names, i);
+        if (!PyList_Check(words) || PyList_GET_SIZE(words) == 0) {
+            PyErr_SetString(PyExc_ValueError, "each name is a non-empty list of words");
+            return -1;
+        }
+        Py_ssize_t nw = PyList_GET_SIZE(words), size = 0;
+        for (Py_ssize_t w = 0; w < nw; w++) {
+            PyObject *word = PyList_GET_ITEM(words, w);
+            if (!PyBytes_Check(word) || PyBytes_GET_SIZE(word) == 0) {
+                PyErr_SetString(PyExc_ValueError, "each word is non-empty bytes");
+                return -1;
+            }
+            size += PyBytes_GET_SIZE(word) + 1;
+        }
+        char *text = PyMem_Malloc((size_t)size);
+        if (text == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->names[i].text = text;
+        self->names[i].nwords = (int)nw;
+        self->nnames = i + 1;
+        for (Py_ssize_t w = 0; w < nw; w++) {
+            PyObject *word = PyList_GET_ITEM(words, w);
+            memcpy(text, PyBytes_AS_STRING(word), (size_t)PyBytes_GET_SIZE(word) + 1);
+            text += PyBytes_GET_SIZE(word) + 1;
+        }
+        unsigned char c0 = (unsigned char)self->names[i].text[0];
+        if (c0 < 'a' || c0 > 'z' || c0 - 'a' < prev) {
+            PyErr_SetString(PyExc_ValueError, "names start with a lowercase letter, sorted");
+            return -1;
+        }
+        prev = c0 - 'a';
+    }
+    memset(self->prefix, 0, sizeof(self->prefix));
+    self->nfirsts = 0;
+    for (Py_ssize_t i = 0; i < self->nnames; i++) {
+        const unsigned char *w = (const unsigned char *)self->names[i].text;
+        int a = w[0] - 'a';
+        if (self->nfirsts == 0 || self->firsts[self->nfirsts - 1][0] != w[0])
+            memset(self->firsts[self->nfirsts++], w[0], 16);
+        for (int b = 0; b < 27; b++) {
+            if (w[1] && b != w[1] - 'a') continue;
+            for (int c = 0; c < 27; c++)
+                if (!(w[1] && w[2]) || c == w[2] - 'a') self->prefix[a][b][c] = 1;
+        }
+    }
+    Py_ssize_t at = 0;
+    for (int c = 0; c <= 26; c++) {
+        while (at < self->nnames && (unsigned char)self->names[at].text[0] - 'a' < c) at++;
+        self->first[c] = at;
+    }
+    return 0;
+}
+
+/* Whether `name` matches at s[i] (its first letter already known to match). */
+static int name_at(const Name *name, const unsigned char *s, Py_ssize_t i, Py_ssize_t n) {
+    const unsigned char *w = (const unsigned char *)name->text;
+    Py_ssize_t p = i + 1;
+    w++;
+    for (int k = 0; k < name->nwords; k++) {
+        if (k > 0) {
+            int seps = 0;
+            while (p < n && seps < 2 && is_name_sep(s[p])) {
+                p++;
+                seps++;
+            }
+        }
+        for (; *w; w++, p++) {
+            if (p >= n || LOWER[s[p]] != *w) return 0;
+        }
+        w++; /* past the NUL: the next word */
+    }
+    return p >= n || !(s[p] >= 'a' && s[p] <= 'z');
+}
+
+/* (C): at s[i] in "eE", whether a float like 4.1e15 or 4e+15 ends here. */
+static int big_float_at(const unsigned char *s, Py_ssize_t i, Py_ssize_t n) {
+    Py_ssize_t j = i + 1;
+    int plus = j < n && s[j] == '+';
+    if (plus) j++;
+    if (!(j + 1 < n && s[j] == '1' && s[j + 1] >= '1' && s[j + 1] <= '8')) return 0;
+    if (i == 0) return 0;
+    if (plus && is_digit(s[i - 1])) return 1;
+    Py_ssize_t k = i - 1;
+    while (k >= 0 && is_digit(s[k])) k--;
+    return k >= 1 && s[k] == '.' && is_digit(s[k - 1]);
+}
+
+/* The reference form: one byte at a time. The vector form below gives the same answer. */
+static int candidate_scalar(const Prefilter *self, const unsigned char *s, Py_ssize_t n) {
+    int units = 0, pending = 0; /* (A): digit units in the chain; a separator after one */
+    unsigned char prev = '\n';
+    for (Py_ssize_t i = 0; i < n; prev = s[i], i++) {
+        unsigned char c = s[i];
+        switch (CLASS[c]) {
+        case C_DIGIT:
+            if (++units >= MIN_UNITS) return 1;
+            pending = 0;
+            continue;
+        case C_SEP:
+            if (pending) {
+                units = 0;
+                pending = 0;
+            } else if (units > 0) {
+                pending = 1;
+            }
+            continue;
+        case C_ESC:
+            units = 0;
+            pending = 0;
+            if (i + 1 < n) {
+                unsigned char d = s[i + 1];
+                if (c == '%' ? (d == '2' || d == '3') : (d == 'u' || d == 'x')) return 1;
+            }
+            continue;
+        case C_E:
+            if (big_float_at(s, i, n)) return 1;
+            /* fall through: it is also a letter */
+        case C_UPPER:
+        case C_LOWER: {
+            units = 0;
+            pending = 0;
+            if (c >= 'a' && c <= 'z' && is_alpha(prev)) continue; /* not a word start */
+            int l = LOWER[c] - 'a';
+            for (Py_ssize_t k = self->first[l]; k < self->first[l + 1]; k++)
+                if (name_at(&self->names[k], s, i, n)) return 1;
+            continue;
+        }
+        default: /* C_OTHER, C_NEWLINE */
+            units = 0;
+            pending = 0;
+            continue;
+        }
+    }
+    return 0;
+}
+
+
+static inline int is_chain_byte(unsigned char c) {
+    return is_digit(c) || c == ' ' || c == '.' || c == '+' || c == '-';
+}
+
+static int name_starting_at(const Prefilter *self, const unsigned char *s, Py_ssize_t i,
+                            Py_ssize_t n) {
+    int l = LOWER[s[i]] - 'a';
+    for (Py_ssize_t k = self->first[l]; k < self->first[l + 1]; k++)
+        if (name_at(&self->names[k], s, i, n)) return 1;
+    return 0;
+}
+
+/* (A) inside the run of digits and separators that holds s[at]: twelve chained units?
+ * Sets *end to the first byte past the run. */
+static int chain_in_run(const unsigned char *s, Py_ssize_t at, Py_ssize_t n, Py_ssize_t *end) {
+    Py_ssize_t i = at;
+    while (i > 0 && is_chain_byte(s[i - 1])) i--;
+    int units = 0, pending = 0;
+    for (; i < n && is_chain_byte(s[i]); i++) {
+        if (is_digit(s[i])) {
+            if (++units >= MIN_UNITS) return 1;
+            pending = 0;
+        } else if (pending) {
+            units = 0;
+            pending = 0;
+        } else if (units > 0) {
+            pending = 1;
+        }
+    }
+    *end = i;
+    return 0;
+}
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+static inline __m128i eq(__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); }
+
+/* Letters (either case) of v as 0xFF bytes. */
+static inline __m128i letters(__m128i v) {
+    __m128i t = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+    return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(25)), t);
+}
+
+/* Sixteen bytes at a time: masks of the bytes that could start or belong to (A)-(D), and
+ * the exact checks of the scalar form only where a mask has a bit. Most lines hold no
+ * such byte but the few word starts that share a name's first two letters. */
+static int candidate(const Prefilter *self, const unsigned char *s, Py_ssize_t n) {
+    const __m128i zero = _mm_setzero_si128(), nine = _mm_set1_epi8(9);
+    const __m128i lowbit = _mm_set1_epi8(0x20);
+    unsigned char pad[18];
+    int carry = 0; /* chain bytes (digits, separators) just before this block */
+    for (Py_ssize_t o = 0; o < n;) {
+        const unsigned char *p = s + o;
+        if (o == 0 || o + 17 > n) {
+            pad[0] = o > 0 ? s[o - 1] : '\n';
+            for (int k = 0; k < 17; k++) pad[k + 1] = o + k < n ? s[o + k] : '\n';
+            p = pad + 1;
+        }
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i vn = _mm_loadu_si128((const __m128i *)(p + 1));
+        __m128i vp = _mm_loadu_si128((const __m128i *)(p - 1));
+        __m128i lv = _mm_or_si128(v, lowbit), lvn = _mm_or_si128(vn, lowbit);
+
+        /* (B) an escape: `%2` `%3` `\u` `\x` */
+        __m128i esc = _mm_or_si128(
+            _mm_and_si128(eq(v, '%'), _mm_or_si128(eq(vn, '2'), eq(vn, '3'))),
+            _mm_and_si128(eq(v, '\\'), _mm_or_si128(eq(vn, 'u'), eq(vn, 'x'))));
+        if (_mm_movemask_epi8(esc)) return 1;
+
+        /* (C) an exponent: e/E then + or 1, checked exactly where found */
+        unsigned em = (unsigned)_mm_movemask_epi8(
+            _mm_and_si128(eq(lv, 'e'), _mm_or_si128(eq(vn, '+'), eq(vn, '1'))));
+        for (; em; em &= em - 1)
+            if (o + __builtin_ctz(em) < n && big_float_at(s, o + __builtin_ctz(em), n)) return 1;
+
+        /* (D) a word start (an uppercase letter, or a letter after a non-letter) holding a
+         * name's first two letters; each found one is checked against those names */
+        __m128i alpha = letters(v);
+        __m128i upper = _mm_andnot_si128(_mm_cmpeq_epi8(_mm_and_si128(v, lowbit), lowbit), alpha);
+        __m128i start = _mm_and_si128(alpha, _mm_or_si128(upper, _mm_andnot_si128(letters(vp), alpha)));
+        __m128i named = zero;
+        for (int f = 0; f < self->nfirsts; f++)
+            named = _mm_or_si128(named, _mm_cmpeq_epi8(lv, _mm_loadu_si128((const __m128i *)self->firsts[f])));
+        named = _mm_and_si128(named, start);
+        for (unsigned nm = (unsigned)_mm_movemask_epi8(named); nm; nm &= nm - 1) {
+            Py_ssize_t at = o + __builtin_ctz(nm);
+            if (at >= n) break;
+            int b = at + 1 < n ? letter_index(s[at + 1]) : 26;
+            int c = at + 2 < n ? letter_index(s[at + 2]) : 26;
+            if (self->prefix[LOWER[s[at]] - 'a'][b][c] && name_starting_at(self, s, at, n)) return 1;
+        }
+
+        /* (A) twelve chained digits span twelve bytes of digits and separators: look
+         * closer only at such runs (hex ids, grouped numbers, runs of spaces) */
+        __m128i t = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+        __m128i chain = _mm_or_si128(
+            _mm_cmpeq_epi8(_mm_min_epu8(t, nine), t),
+            _mm_or_si128(_mm_or_si128(eq(v, ' '), eq(v, '.')), _mm_or_si128(eq(v, '+'), eq(v, '-'))));
+        unsigned m = (unsigned)_mm_movemask_epi8(chain);
+        Py_ssize_t step = 16;
+        if (m) {
+            unsigned r = m & (m >> 1);
+            r &= r >> 2;
+            r &= r >> 4;
+            r &= r >> 4;
+            int lead = __builtin_ctz(~m);
+            Py_ssize_t at = -1;
+            if (carry > 0 && carry + lead >= MIN_UNITS) {
+                at = o;
+            } else if (r) {
+                at = o + __builtin_ctz(r);
+            }
+            if (at >= 0) {
+                Py_ssize_t end;
+                if (chain_in_run(s, at, n, &end)) return 1;
+                carry = 0;
+                o = end > o ? end : o + 1;
+                continue;
+            }
+            carry = m == 0xFFFF ? carry + 16 : __builtin_clz((~m & 0xFFFFu) << 16);
+        } else {
+            carry = 0;
+        }
+        o += step;
+    }
+    return 0;
+}
+#else
+#define candidate candidate_scalar
+#endif
+
+PyDoc_STRVAR(candidates_doc,
+             "candidates(lines: list[bytes]) -> list[int]\n\n"
+             "Indices of the lines that may hold a match of the pre-scan's pattern.");
+
+typedef int (*candidate_fn)(const Prefilter *, const unsigned char *, Py_ssize_t);
+
+static PyObject *candidates_with(Prefilter *self, PyObject *lines, candidate_fn candidate) {
+    if (!PyList_Check(lines)) {
+        PyErr_SetString(PyExc_TypeError, "lines must be a list of bytes");
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(lines);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *line = PyList_GET_ITEM(lines, i);
+        if (!PyBytes_Check(line)) {
+            Py_DECREF(out);
+            PyErr_SetString(PyExc_TypeError, "lines must be a list of bytes");
+            return NULL;
+        }
+        const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(line);
+        if (candidate(self, s, PyBytes_GET_SIZE(line))) {
+            PyObject *index = PyLong_FromSsize_t(i);
+            if (index == NULL || PyList_Append(out, index) < 0) {
+                Py_XDECREF(index);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(index);
+        }
+    }
+    return out;
+}
+
+static PyObject *Prefilter_candidates(Prefilter *self, PyObject *lines) {
+    return candidates_with(self, lines, candidate);
+}
+
+static PyObject *Prefilter_reference(Prefilter *self, PyObject *lines) {
+    return candidates_with(self, lines, candidate_scalar);
+}
+
+static PyMethodDef Prefilter_methods[] = {
+    {"candidates", (PyCFunction)Prefilter_candidates, METH_O, candidates_doc},
+    {"reference", (PyCFunction)Prefilter_reference, METH_O,
+     PyDoc_STR("reference(lines) -> list[int]: the same, one byte at a time (for tests)")},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject PrefilterType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "collector.redact._prefilter.Prefilter",
+    .tp_basicsize = sizeof(Prefilter),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = PyDoc_STR("Prefilter(names: list[list[bytes]]): the pre-scan's first step."),
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Prefilter_init,
+    .tp_dealloc = (destructor)Prefilter_dealloc,
+    .tp_methods = Prefilter_methods,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "collector.redact._prefilter",
+    .m_doc = "The redaction pre-scan's first step (see the source's header).",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC PyInit__prefilter(void) {
+    init_tables();
+    if (PyType_Ready(&PrefilterType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    Py_INCREF(&PrefilterType);
+    if (PyModule_AddObject(m, "Prefilter", (PyObject *)&PrefilterType) < 0) {
+        Py_DECREF(&PrefilterType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
