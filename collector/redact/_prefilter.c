@@ -1,24 +1,33 @@
 /*
- * The pre-scan's first step in C: which raw lines could hold a match of the pre-scan's
- * pattern at all (collector/redact/scan.py `Prefilter`).
+ * The pre-scan's first step in C: which raw lines could need the careful pass at all
+ * (collector/redact/scan.py `Prefiltered`).
  *
- * Why C: the step looks at every byte of every line the collector reads. google-re2 runs
- * the cheap pattern at ~2.5 ns a byte on our 2-vCPU machines (no literal prefix to skip
- * ahead on), which alone cost ~0.9 CPU-s per million 360-byte lines, most of the
- * redaction budget. This loop does the same job in one table-driven pass without joining
- * the lines (docs/decisions.md, "The pre-scan's first step in C").
+ * Why C: this step looks at every byte of every line the collector reads. google-re2
+ * runs even the pre-scan's cheap pattern at ~2.5 ns a byte on our 2-vCPU machines (the
+ * pattern has no literal prefix to skip ahead on): ~0.9 CPU-s per million 360-byte
+ * lines, most of the redaction budget. This pass does it with SSE2, sixteen bytes at a
+ * time, without joining the lines (docs/decisions.md, "The pre-scan's first step in C").
  *
- * What it answers is a superset, never less: a line is a candidate when it holds
- *   (A) twelve digits, consecutive ones separated by at most one of ` .+-`;
- *   (B) a `%2`, `%3`, `\u` or `\x` (escapes that could hide a digit or separator);
+ * A line is a candidate when it holds
+ *   (A) a chain of digit groups joined by single ` .+-` that could hold card data:
+ *       consecutive groups in a printed card grouping (one group, 4-4-4-x, 4-6-4/5) of
+ *       12-19 digits that fit a brand's prefix and length (the brand table of cards.py,
+ *       given at init) and pass Luhn; a group of 12+ digits followed by `=` `^` `D` `d`
+ *       (track data) or with `5A` (EMV tag) in the four bytes before it; a group of
+ *       14+ digits that is an ISO 8583 length-prefixed PAN, or inside a hex token that
+ *       opens like an ISO 8583 message (MTI, bitmap with field 2);
+ *   (B) a `%2`, `%3`, `\u` or `\x` (escapes that can hide a digit or a separator);
  *   (C) a float in exponent form large enough to be a card (`4.1e15`, `4e+15`);
  *   (D) one of the configured key names at a word start, in any case, its words joined
  *       by up to two of ` _.-`, not followed by a lowercase letter (keys.py's rule).
- * Every match of the pattern in patterns.py `prefilter_source` holds one of these, so a
- * line that is not a candidate holds no match; scan.py then runs the exact pattern on
- * the candidates only. tests/redact/test_prefilter.py holds the two against each other.
+ * Everything the careful pass can change (text.py's passes, a JSON number that is a
+ * card, a SAD or expiry key) needs one of these in the raw line, so a line that is not a
+ * candidate is left as it is by the walk; scan.py then runs the pre-scan's full pattern
+ * on the candidates. tests/redact/test_prefilter.py holds that against the redactor and
+ * against an independent Python reading of the rules; (A) ignores the hex-id and
+ * card-keyword rules of the careful pass, so it is wider than the pass, never narrower.
  *
- * No byte of a line is ever copied out or reported: the result is line indices.
+ * No byte of a line is copied out or reported: the result is line indices.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -71,6 +80,12 @@ typedef struct {
 } Name;
 
 typedef struct {
+    long lo, hi;
+    int digits;
+    unsigned lengths;
+} Range;
+
+typedef struct {
     PyObject_HEAD
     Name *names;
     Py_ssize_t nnames;
@@ -82,6 +97,10 @@ typedef struct {
     /* [first][second][third] letter of a word start (26: not a letter): whether a name
      * may start so. A name whose first word is shorter admits any letter after it. */
     unsigned char prefix[26][27][27];
+    /* The brand table: inclusive ranges of a PAN's first `digits` digits, and the PAN
+     * lengths issued in that range (bit n: length n). */
+    Range *ranges;
+    Py_ssize_t nranges;
 } Prefilter;
 
 static void free_names(Prefilter *self) {
@@ -95,14 +114,42 @@ static void free_names(Prefilter *self) {
 
 static void Prefilter_dealloc(Prefilter *self) {
     free_names(self);
+    PyMem_Free(self->ranges);
     Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* ranges: a list of (lo, hi, digits, lengths mask) tuples (cards.py `BRANDS`) */
+static int init_ranges(Prefilter *self, PyObject *ranges) {
+    Py_ssize_t n = PyList_GET_SIZE(ranges);
+    PyMem_Free(self->ranges);
+    self->ranges = PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof(Range));
+    self->nranges = 0;
+    if (self->ranges == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Range *r = &self->ranges[i];
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(ranges, i), "lliI", &r->lo, &r->hi, &r->digits,
+                              &r->lengths))
+            return -1;
+        if (r->digits < 1 || r->digits > 12) {
+            PyErr_SetString(PyExc_ValueError, "a range's prefix has 1 to 12 digits");
+            return -1;
+        }
+        self->nranges = i + 1;
+    }
+    return 0;
 }
 
 /* names: a list of lists of bytes (keys.py `words` of each name), sorted by first letter */
 static int Prefilter_init(Prefilter *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"names", NULL};
-    PyObject *names;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!", kwlist, &PyList_Type, &names)) return -1;
+    static char *kwlist[] = {"names", "ranges", NULL};
+    PyObject *names, *ranges;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!", kwlist, &PyList_Type, &names,
+                                     &PyList_Type, &ranges))
+        return -1;
+    if (init_ranges(self, ranges) < 0) return -1;
     free_names(self);
     Py_ssize_t n = PyList_GET_SIZE(names);
     self->names = PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof(Name));
@@ -201,56 +248,6 @@ static int big_float_at(const unsigned char *s, Py_ssize_t i, Py_ssize_t n) {
     return k >= 1 && s[k] == '.' && is_digit(s[k - 1]);
 }
 
-/* The reference form: one byte at a time. The vector form below gives the same answer. */
-static int candidate_scalar(const Prefilter *self, const unsigned char *s, Py_ssize_t n) {
-    int units = 0, pending = 0; /* (A): digit units in the chain; a separator after one */
-    unsigned char prev = '\n';
-    for (Py_ssize_t i = 0; i < n; prev = s[i], i++) {
-        unsigned char c = s[i];
-        switch (CLASS[c]) {
-        case C_DIGIT:
-            if (++units >= MIN_UNITS) return 1;
-            pending = 0;
-            continue;
-        case C_SEP:
-            if (pending) {
-                units = 0;
-                pending = 0;
-            } else if (units > 0) {
-                pending = 1;
-            }
-            continue;
-        case C_ESC:
-            units = 0;
-            pending = 0;
-            if (i + 1 < n) {
-                unsigned char d = s[i + 1];
-                if (c == '%' ? (d == '2' || d == '3') : (d == 'u' || d == 'x')) return 1;
-            }
-            continue;
-        case C_E:
-            if (big_float_at(s, i, n)) return 1;
-            /* fall through: it is also a letter */
-        case C_UPPER:
-        case C_LOWER: {
-            units = 0;
-            pending = 0;
-            if (c >= 'a' && c <= 'z' && is_alpha(prev)) continue; /* not a word start */
-            int l = LOWER[c] - 'a';
-            for (Py_ssize_t k = self->first[l]; k < self->first[l + 1]; k++)
-                if (name_at(&self->names[k], s, i, n)) return 1;
-            continue;
-        }
-        default: /* C_OTHER, C_NEWLINE */
-            units = 0;
-            pending = 0;
-            continue;
-        }
-    }
-    return 0;
-}
-
-
 static inline int is_chain_byte(unsigned char c) {
     return is_digit(c) || c == ' ' || c == '.' || c == '+' || c == '-';
 }
@@ -263,24 +260,186 @@ static int name_starting_at(const Prefilter *self, const unsigned char *s, Py_ss
     return 0;
 }
 
-/* (A) inside the run of digits and separators that holds s[at]: twelve chained units?
- * Sets *end to the first byte past the run. */
-static int chain_in_run(const unsigned char *s, Py_ssize_t at, Py_ssize_t n, Py_ssize_t *end) {
+/* --- (A): card data in a chain of digit groups ------------------------------------- */
+
+#define MAX_PAN 19
+#define MIN_PAN 12
+#define LONG_GROUP 14
+
+typedef struct {
+    Py_ssize_t start;
+    int len;
+} Group;
+
+static int luhn_ok(const char *d, int n) {
+    int sum = 0;
+    for (int k = 0; k < n; k++) {
+        int v = d[n - 1 - k] - '0';
+        if (k & 1) v = v > 4 ? 2 * v - 9 : 2 * v;
+        sum += v;
+    }
+    return sum % 10 == 0;
+}
+
+static int brand_fits(const Prefilter *self, const char *d, int n) {
+    for (Py_ssize_t k = 0; k < self->nranges; k++) {
+        const Range *r = &self->ranges[k];
+        if (!(r->lengths >> n & 1u) || r->digits > n) continue;
+        long prefix = 0;
+        for (int i = 0; i < r->digits; i++) prefix = prefix * 10 + (d[i] - '0');
+        if (r->lo <= prefix && prefix <= r->hi) return 1;
+    }
+    return 0;
+}
+
+/* Groupings cards are printed in (text.py `_shape_ok`): 4-4-4-1..4 and longer, 4-6-4/5. */
+static int shape_ok(const Group *g, int count) {
+    int fours = 1;
+    for (int k = 0; k < count - 1; k++) fours &= g[k].len == 4;
+    if (fours && g[count - 1].len >= 1 && g[count - 1].len <= 4) return 1;
+    return count == 3 && g[0].len == 4 && g[1].len == 6 && (g[2].len == 4 || g[2].len == 5);
+}
+
+/* Whether the groups ending with g[last] (the ones before it in g[0..last-1]) start a
+ * card: every window of them that a card can be printed as. */
+static int window_is_card(const Prefilter *self, const unsigned char *s, const Group *g,
+                          int last) {
+    int total = 0;
+    for (int first = last; first >= 0; first--) {
+        total += g[first].len;
+        if (total > MAX_PAN) return 0;
+        if (total < MIN_PAN || (first < last && !shape_ok(g + first, last - first + 1)))
+            continue;
+        char d[MAX_PAN];
+        int n = 0;
+        for (int k = first; k <= last; k++) {
+            memcpy(d + n, s + g[k].start, (size_t)g[k].len);
+            n += g[k].len;
+        }
+        if (brand_fits(self, d, n) && luhn_ok(d, n)) return 1;
+    }
+    return 0;
+}
+
+static inline int is_hex(unsigned char c) {
+    return is_digit(c) || (LOWER[c] >= 'a' && LOWER[c] <= 'f');
+}
+
+/* A length-prefixed PAN (ISO 8583 LLVAR: `16` + 16 digits), the whole group. */
+static int llvar_card(const Prefilter *self, const unsigned char *s, const Group *g) {
+    if (g->len > MAX_PAN + 2) return 0;
+    int ll = (s[g->start] - '0') * 10 + (s[g->start + 1] - '0');
+    const char *d = (const char *)s + g->start + 2;
+    return ll == g->len - 2 && brand_fits(self, d, ll) && luhn_ok(d, ll);
+}
+
+/* An ISO 8583 message dump around the group: a hex token opening with an MTI (4 digits)
+ * and a bitmap whose first nibble says field 2 is present, long enough for MTI, bitmap,
+ * length and a PAN (text.py `_ISO_MSG`). */
+static int iso_message_around(const unsigned char *s, const Group *g, Py_ssize_t n) {
+    Py_ssize_t from = g->start, to = g->start + g->len;
+    while (from > 0 && is_hex(s[from - 1])) from--;
+    while (to < n && is_hex(s[to])) to++;
+    if (to - from < 4 + 16 + 2 + MIN_PAN) return 0;
+    for (int k = 0; k < 4; k++)
+        if (!is_digit(s[from + k])) return 0;
+    unsigned char b = LOWER[s[from + 4]];
+    return (b >= '4' && b <= '7') || (b >= 'c' && b <= 'f');
+}
+
+static int emv_tag_before(const unsigned char *s, Py_ssize_t start) {
+    for (Py_ssize_t k = start - 4; k <= start - 2; k++)
+        if (k >= 0 && s[k] == '5' && (s[k + 1] == 'A' || s[k + 1] == 'a')) return 1;
+    return 0;
+}
+
+/* One group ends: the rules about it alone, then the windows ending with it. `g` holds
+ * the chain's last groups, newest last; groups further back can no longer fit a card. */
+static int group_ends(const Prefilter *self, const unsigned char *s, Py_ssize_t n, Group *g,
+                      int *count) {
+    Group *last = &g[*count - 1];
+    if (last->len >= LONG_GROUP &&
+        (llvar_card(self, s, last) || iso_message_around(s, last, n)))
+        return 1;
+    if (last->len >= MIN_PAN) {
+        Py_ssize_t after = last->start + last->len;
+        if (after < n && (s[after] == '=' || s[after] == '^' || s[after] == 'D' || s[after] == 'd'))
+            return 1;
+        if (emv_tag_before(s, last->start)) return 1;
+    }
+    if (window_is_card(self, s, g, *count - 1)) return 1;
+    if (*count == MAX_PAN) { /* keep the newest MAX_PAN - 1: a window spans at most 19 */
+        memmove(g, g + 1, sizeof(Group) * (MAX_PAN - 1));
+        (*count)--;
+    }
+    return 0;
+}
+
+/* (A) in the run of digits and separators that holds s[at]. Sets *end past the run. */
+static int cards_in_run(const Prefilter *self, const unsigned char *s, Py_ssize_t at,
+                        Py_ssize_t n, Py_ssize_t *end) {
     Py_ssize_t i = at;
     while (i > 0 && is_chain_byte(s[i - 1])) i--;
-    int units = 0, pending = 0;
+    Group g[MAX_PAN];
+    int count = 0, in_group = 0, pending = 0;
     for (; i < n && is_chain_byte(s[i]); i++) {
         if (is_digit(s[i])) {
-            if (++units >= MIN_UNITS) return 1;
+            if (!in_group) {
+                if (!pending) count = 0; /* a new chain */
+                g[count].start = i;
+                g[count].len = 0;
+                count++;
+                in_group = 1;
+            }
+            g[count - 1].len++;
             pending = 0;
-        } else if (pending) {
-            units = 0;
-            pending = 0;
-        } else if (units > 0) {
-            pending = 1;
+            continue;
+        }
+        if (in_group) {
+            in_group = 0;
+            pending = 1; /* one separator: the chain may go on */
+            if (group_ends(self, s, n, g, &count)) return 1;
+        } else {
+            pending = 0; /* two separators, or one before any digit: the chain ends */
         }
     }
     *end = i;
+    return in_group && group_ends(self, s, n, g, &count);
+}
+
+/* --- the whole line ---------------------------------------------------------------- */
+
+/* The reference form: one byte at a time. The vector form below gives the same answer. */
+static int candidate_scalar(const Prefilter *self, const unsigned char *s, Py_ssize_t n) {
+    unsigned char prev = '\n';
+    for (Py_ssize_t i = 0; i < n; prev = s[i], i++) {
+        unsigned char c = s[i];
+        switch (CLASS[c]) {
+        case C_DIGIT:
+        case C_SEP: {
+            Py_ssize_t end;
+            if (cards_in_run(self, s, i, n, &end)) return 1;
+            i = end - 1; /* the loop moves on to s[end] */
+            continue;
+        }
+        case C_ESC:
+            if (i + 1 < n) {
+                unsigned char d = s[i + 1];
+                if (c == '%' ? (d == '2' || d == '3') : (d == 'u' || d == 'x')) return 1;
+            }
+            continue;
+        case C_E:
+            if (big_float_at(s, i, n)) return 1;
+            /* fall through: it is also a letter */
+        case C_UPPER:
+        case C_LOWER:
+            if (c >= 'a' && c <= 'z' && is_alpha(prev)) continue; /* not a word start */
+            if (name_starting_at(self, s, i, n)) return 1;
+            continue;
+        default:
+            continue;
+        }
+    }
     return 0;
 }
 
@@ -366,7 +525,7 @@ static int candidate(const Prefilter *self, const unsigned char *s, Py_ssize_t n
             }
             if (at >= 0) {
                 Py_ssize_t end;
-                if (chain_in_run(s, at, n, &end)) return 1;
+                if (cards_in_run(self, s, at, n, &end)) return 1;
                 carry = 0;
                 o = end > o ? end : o + 1;
                 continue;
@@ -437,7 +596,7 @@ static PyTypeObject PrefilterType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "collector.redact._prefilter.Prefilter",
     .tp_basicsize = sizeof(Prefilter),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = PyDoc_STR("Prefilter(names: list[list[bytes]]): the pre-scan's first step."),
+    .tp_doc = PyDoc_STR("Prefilter(names, ranges): the pre-scan's first step (see scan.py)."),
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Prefilter_init,
     .tp_dealloc = (destructor)Prefilter_dealloc,

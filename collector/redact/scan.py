@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from itertools import accumulate
 from typing import Any
 
+from collector.redact.cards import BRANDS
 from collector.redact.keys import words
 from collector.redact.patterns import ESCAPES, Matcher, prefilter_source, trigger_source
 
@@ -122,14 +123,20 @@ class Prefiltered:
 
 
 def load_prefilter(names: Iterable[str]) -> Any | None:
-    """The C first step for these key names; None when the extension is not built (a
-    source tree used without `pip install`), and the pre-scan then runs on RE2 alone."""
+    """The C first step for these key names and cards.py's brand table; None when the
+    extension is not built (a source tree used without `pip install`): the pre-scan then
+    runs on the regex engine alone."""
     try:
         from collector.redact._prefilter import Prefilter
     except ImportError:
         return None
     spelled = sorted({tuple(w.encode() for w in words(name)) for name in names})
-    return Prefilter([list(name) for name in spelled if name])
+    ranges = [
+        (int(lo), int(hi), len(lo), sum(1 << n for n in brand.lengths))
+        for brand in BRANDS
+        for lo, hi in brand.prefixes
+    ]
+    return Prefilter([list(name) for name in spelled if name], ranges)
 
 
 def compile_engine(pattern: str | bytes, engine: str) -> Matcher:
