@@ -12,20 +12,21 @@
  *   (A) a chain of digit groups joined by single ` .+-` that could hold card data:
  *       consecutive groups in a printed card grouping (one group, 4-4-4-x, 4-6-4/5) of
  *       12-19 digits that fit a brand's prefix and length (the brand table of cards.py,
- *       given at init) and pass Luhn; a group of 12+ digits followed by `=` `^` `D` `d`
- *       (track data) or with `5A` (EMV tag) in the four bytes before it; a group of
- *       14+ digits that is an ISO 8583 length-prefixed PAN, or inside a hex token that
- *       opens like an ISO 8583 message (MTI, bitmap with field 2);
+ *       given at init) and pass Luhn, not starting inside a hex id (text.py's rule); a
+ *       group of 12+ digits followed by `^`, or by `=` `D` `d` and seven digits (track
+ *       data), or with `5A` (EMV tag) in the four bytes before it; a group of 14+
+ *       digits that is an ISO 8583 length-prefixed PAN after a field-2 label or key, or
+ *       inside a hex token that opens like an ISO 8583 message (MTI, bitmap, field 2);
  *   (B) a `%2`, `%3`, `\u` or `\x` (escapes that can hide a digit or a separator);
  *   (C) a float in exponent form large enough to be a card (`4.1e15`, `4e+15`);
  *   (D) one of the configured key names at a word start, in any case, its words joined
  *       by up to two of ` _.-`, not followed by a lowercase letter (keys.py's rule).
  * Everything the careful pass can change (text.py's passes, a JSON number that is a
  * card, a SAD or expiry key) needs one of these in the raw line, so a line that is not a
- * candidate is left as it is by the walk; scan.py then runs the pre-scan's full pattern
- * on the candidates. tests/redact/test_prefilter.py holds that against the redactor and
- * against an independent Python reading of the rules; (A) ignores the hex-id and
- * card-keyword rules of the careful pass, so it is wider than the pass, never narrower.
+ * candidate is left as it is by the walk; the candidates are the lines the walk gets.
+ * tests/redact/test_prefilter.py holds that against the redactor, and the C against a
+ * Python reading of these rules. (A) admits 12-digit Maestro numbers everywhere (the
+ * careful pass wants a card keyword near), so it is wider than the pass, never narrower.
  *
  * No byte of a line is copied out or reported: the result is line indices.
  */
@@ -269,6 +270,7 @@ static int name_starting_at(const Prefilter *self, const unsigned char *s, Py_ss
 typedef struct {
     Py_ssize_t start;
     int len;
+    int hex_id; /* the first group of its chain, inside a hex id: no card starts here */
 } Group;
 
 static int luhn_ok(const char *d, int n) {
@@ -308,7 +310,8 @@ static int window_is_card(const Prefilter *self, const unsigned char *s, const G
     for (int first = last; first >= 0; first--) {
         total += g[first].len;
         if (total > MAX_PAN) return 0;
-        if (total < MIN_PAN || (first < last && !shape_ok(g + first, last - first + 1)))
+        if (total < MIN_PAN || g[first].hex_id ||
+            (first < last && !shape_ok(g + first, last - first + 1)))
             continue;
         char d[MAX_PAN];
         int n = 0;
@@ -325,9 +328,13 @@ static inline int is_hex(unsigned char c) {
     return is_digit(c) || (LOWER[c] >= 'a' && LOWER[c] <= 'f');
 }
 
-/* A length-prefixed PAN (ISO 8583 LLVAR: `16` + 16 digits), the whole group. */
+/* A length-prefixed PAN (ISO 8583 LLVAR: `16` + 16 digits), the whole group, after a
+ * field 2 label or key (`DE2=`, `"f2": `, `"2":"`): a `2` and then no letter or digit. */
 static int llvar_card(const Prefilter *self, const unsigned char *s, const Group *g) {
     if (g->len > MAX_PAN + 2) return 0;
+    Py_ssize_t k = g->start - 1;
+    while (k >= 0 && !is_digit(s[k]) && !is_alpha(s[k])) k--;
+    if (k < 0 || s[k] != '2') return 0;
     int ll = (s[g->start] - '0') * 10 + (s[g->start + 1] - '0');
     const char *d = (const char *)s + g->start + 2;
     return ll == g->len - 2 && brand_fits(self, d, ll) && luhn_ok(d, ll);
@@ -347,6 +354,50 @@ static int iso_message_around(const unsigned char *s, const Group *g, Py_ssize_t
     return (b >= '4' && b <= '7') || (b >= 'c' && b <= 'f');
 }
 
+static inline int is_hex_letter(unsigned char c) { return LOWER[c] >= 'a' && LOWER[c] <= 'f'; }
+
+static int hex_run(const unsigned char *s, Py_ssize_t from, int len) {
+    for (int k = 0; k < len; k++)
+        if (!is_hex(s[from + k])) return 0;
+    return 1;
+}
+
+/* Whether an escape (%3A, \u003a, \x3a) ends right before s[pos]. */
+static int escape_ends_at(const unsigned char *s, Py_ssize_t pos) {
+    return (pos >= 3 && s[pos - 3] == '%' && hex_run(s, pos - 2, 2)) ||
+           (pos >= 6 && s[pos - 6] == '\\' && s[pos - 5] == 'u' && hex_run(s, pos - 4, 4)) ||
+           (pos >= 4 && s[pos - 4] == '\\' && s[pos - 3] == 'x' && hex_run(s, pos - 2, 2));
+}
+
+/* The careful pass's rule (text.py `_in_hex_id`): a run of 12+ digits at s[pos] glued to
+ * hex letters on one side or both, and to no other letter, is part of an id (trace ids,
+ * hashes), and no card starts there. */
+static int in_hex_id(const unsigned char *s, Py_ssize_t pos, Py_ssize_t n) {
+    Py_ssize_t from = pos;
+    while (from > 0 && is_alpha(s[from - 1])) from--;
+    if (from < pos && escape_ends_at(s, pos)) from = pos;
+    for (Py_ssize_t k = from; k < pos; k++)
+        if (!is_hex_letter(s[k])) return 0;
+    Py_ssize_t end = pos;
+    while (end < n && is_digit(s[end])) end++;
+    if (end - pos < MIN_PAN) return 0;
+    Py_ssize_t after = end;
+    for (; after < n && is_alpha(s[after]); after++)
+        if (!is_hex_letter(s[after])) return 0;
+    return from < pos || after > end;
+}
+
+/* Track data after a 12+ digit group ending at s[at]: `^` (track 1), or `=` `D` `d` and
+ * seven digits (track 2; text.py `_TRACK1`, `_TRACK2`). */
+static int track_after(const unsigned char *s, Py_ssize_t at, Py_ssize_t n) {
+    if (at >= n) return 0;
+    if (s[at] == '^') return 1;
+    if (s[at] != '=' && s[at] != 'D' && s[at] != 'd') return 0;
+    for (Py_ssize_t k = at + 1; k <= at + 7; k++)
+        if (k >= n || !is_digit(s[k])) return 0;
+    return 1;
+}
+
 static int emv_tag_before(const unsigned char *s, Py_ssize_t start) {
     for (Py_ssize_t k = start - 4; k <= start - 2; k++)
         if (k >= 0 && s[k] == '5' && (s[k + 1] == 'A' || s[k + 1] == 'a')) return 1;
@@ -362,9 +413,7 @@ static int group_ends(const Prefilter *self, const unsigned char *s, Py_ssize_t 
         (llvar_card(self, s, last) || iso_message_around(s, last, n)))
         return 1;
     if (last->len >= MIN_PAN) {
-        Py_ssize_t after = last->start + last->len;
-        if (after < n && (s[after] == '=' || s[after] == '^' || s[after] == 'D' || s[after] == 'd'))
-            return 1;
+        if (track_after(s, last->start + last->len, n)) return 1;
         if (emv_tag_before(s, last->start)) return 1;
     }
     if (window_is_card(self, s, g, *count - 1)) return 1;
@@ -385,9 +434,11 @@ static int cards_in_run(const Prefilter *self, const unsigned char *s, Py_ssize_
     for (; i < n && is_chain_byte(s[i]); i++) {
         if (is_digit(s[i])) {
             if (!in_group) {
-                if (!pending) count = 0; /* a new chain */
+                int chain_starts = !pending;
+                if (chain_starts) count = 0;
                 g[count].start = i;
                 g[count].len = 0;
+                g[count].hex_id = chain_starts && in_hex_id(s, i, n);
                 count++;
                 in_group = 1;
             }

@@ -103,7 +103,7 @@ class Redactor:
         names = [*sad_names, *expiry_names]
         self._scan = compile_scan(names, self.scan_engine)
         prefilter = load_prefilter(names)
-        self._prefiltered = None if prefilter is None else Prefiltered(prefilter, self._scan.full)
+        self._prefiltered = None if prefilter is None else Prefiltered(prefilter)
         if prefilter is None:
             log.warning(
                 "redaction pre-scan: the C first step (collector/redact/_prefilter.c) is not "

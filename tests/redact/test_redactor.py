@@ -140,18 +140,15 @@ def test_scan_failure_flags_everything(monkeypatch: pytest.MonkeyPatch) -> None:
         def search(self, *args: Any) -> Any:
             raise RuntimeError("boom")
 
-    monkeypatch.setattr(r, "_scan", Broken())
-    if r._prefiltered is not None:
-        monkeypatch.setattr(r._prefiltered, "full", Broken())
-    assert r.scan([b"a", b"b", b"cvv"]) == [0, 1, 2]
-
-    class BrokenPrefilter:
         def candidates(self, lines: list[bytes]) -> list[int]:
             raise MemoryError
 
     if r._prefiltered is not None:
-        monkeypatch.setattr(r._prefiltered, "prefilter", BrokenPrefilter())
-        assert r.scan([b"a", b"b"]) == [0, 1]
+        monkeypatch.setattr(r._prefiltered, "prefilter", Broken())
+        assert r.scan([b"a", b"b", b"cvv"]) == [0, 1, 2]
+    monkeypatch.setattr(r, "_prefiltered", None)  # the regex scan, as without the C step
+    monkeypatch.setattr(r, "_scan", Broken())
+    assert r.scan([b"a", b"b", b"cvv"]) == [0, 1, 2]
 
 
 def test_config_validation() -> None:
