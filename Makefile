@@ -7,7 +7,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint typecheck pytest bench bench-micro deps deps-test clean
 
-$(VENV)/.stamp: pyproject.toml collector/redact/_prefilter.c
+$(VENV)/.stamp: pyproject.toml collector/redact/_prefilter.c collector/redact/_prefilter_vec.h
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test,bench]'

@@ -240,10 +240,16 @@ def write_config(
 
 
 # Experiments only: the collector's own `main` after a process-wide setting (a GC
-# threshold, uvloop), to measure what the setting would buy if cli.py made it.
+# threshold, uvloop), to measure what the setting would buy if cli.py made it, and the
+# no-redaction baseline.
 LAUNCHER = """
 import gc, sys
-GC, UVLOOP = {gc}, {uvloop}
+GC, UVLOOP, NO_REDACT = {gc}, {uvloop}, {no_redact}
+if NO_REDACT:
+    # The baseline the redaction budget is measured against: the same pipeline with the
+    # pre-scan flagging nothing (no walk). The collector itself has no such switch.
+    from collector.redact.redactor import Redactor
+    Redactor.scan = lambda self, lines: []
 if GC:
     gc.set_threshold(GC, 50, 100)
 if UVLOOP:
@@ -316,8 +322,8 @@ def flood_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict
         workdir, log, receiver.port, args.mode, args.flush_interval, args.source_option, args.set
     )
     wrap = launcher = None
-    if args.gc_threshold or args.uvloop:
-        setup = LAUNCHER.format(gc=args.gc_threshold, uvloop=args.uvloop)
+    if args.gc_threshold or args.uvloop or args.no_redact:
+        setup = LAUNCHER.format(gc=args.gc_threshold, uvloop=args.uvloop, no_redact=args.no_redact)
         launcher = [PY, "-c", setup]
     if args.profile:
         spy = Path(PY).parent / "py-spy"
@@ -663,6 +669,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="experiment: start the collector with gc.freeze() and this gen0 threshold",
     )
     p.add_argument("--uvloop", action="store_true", help="experiment: run on uvloop")
+    p.add_argument(
+        "--no-redact",
+        action="store_true",
+        help="baseline: the pre-scan flags nothing, so redaction costs nothing (bench only)",
+    )
     p.add_argument("--input", help="an existing log file instead of a generated one")
     p.add_argument("--workdir", default=None, help="where temp files go (default: $TMPDIR)")
     p.add_argument(

@@ -34,7 +34,18 @@
 #include <Python.h>
 #include <string.h>
 
-#define MIN_UNITS 12
+/* Why a line is a candidate: the rules of the header, one bit each (scan.py `Reason`). */
+enum {
+    R_CARD = 1,          /* (A) a card in a printed grouping */
+    R_TRACK1 = 2,        /* (A) 12+ digits then ^ */
+    R_TRACK2 = 4,        /* (A) 12+ digits then = D d and seven digits */
+    R_EMV = 8,           /* (A) 12+ digits after tag 5A */
+    R_LLVAR = 16,        /* (A) ISO 8583 field 2 with its length */
+    R_ISO_MESSAGE = 32,  /* (A) ISO 8583 message */
+    R_ESCAPE = 64,       /* (B) */
+    R_BIG_FLOAT = 128,   /* (C) */
+    R_NAME = 256,        /* (D) */
+};
 
 enum { C_OTHER = 0, C_DIGIT, C_SEP, C_UPPER, C_LOWER, C_NEWLINE, C_ESC, C_E };
 
@@ -80,6 +91,16 @@ typedef struct {
     int nwords;
 } Name;
 
+#define MAX_SECONDS 64
+
+/* A first letter of the names, 32 times; its second letters are seconds[from .. to - 1],
+ * or any byte at all (`any` all 0xFF) when a name's first word is that one letter. */
+typedef struct {
+    unsigned char letter[32];
+    unsigned char any[32];
+    int from, to;
+} FirstLetter;
+
 typedef struct {
     long lo, hi;
     int digits;
@@ -92,9 +113,14 @@ typedef struct {
     Py_ssize_t nnames;
     /* names[first[c]] .. names[first[c + 1] - 1] start with letter 'a' + c */
     Py_ssize_t first[27];
-    /* The names' distinct first letters, each 16 times: the vector pass's filter. */
-    unsigned char firsts[26][16];
+    /* The names' first two letters, as broadcasts for the vector pass's filter. */
+    FirstLetter firsts[26];
     int nfirsts;
+    unsigned char seconds[MAX_SECONDS][32];
+    /* The same as nibble tables (each 16 bytes twice, for AVX2's two lanes): bit k of
+     * first_lo[b & 15] & first_hi[b >> 4] says b may be first letter k (mod 8);
+     * of second_lo / second_hi, that b may follow first letter k. */
+    unsigned char first_lo[32], first_hi[32], second_lo[32], second_hi[32];
     /* [first][second][third] letter of a word start (26: not a letter): whether a name
      * may start so. A name whose first word is shorter admits any letter after it. */
     unsigned char prefix[26][27][27];
@@ -195,17 +221,45 @@ static int Prefilter_init(Prefilter *self, PyObject *args, PyObject *kwds) {
         prev = c0 - 'a';
     }
     memset(self->prefix, 0, sizeof(self->prefix));
+    memset(self->first_lo, 0, 32);
+    memset(self->first_hi, 0, 32);
+    memset(self->second_lo, 0, 32);
+    memset(self->second_hi, 0, 32);
     self->nfirsts = 0;
+    int nseconds = 0;
     for (Py_ssize_t i = 0; i < self->nnames; i++) {
         const unsigned char *w = (const unsigned char *)self->names[i].text;
         int a = w[0] - 'a';
-        if (self->nfirsts == 0 || self->firsts[self->nfirsts - 1][0] != w[0])
-            memset(self->firsts[self->nfirsts++], w[0], 16);
         for (int b = 0; b < 27; b++) {
             if (w[1] && b != w[1] - 'a') continue;
             for (int c = 0; c < 27; c++)
                 if (!(w[1] && w[2]) || c == w[2] - 'a') self->prefix[a][b][c] = 1;
         }
+        FirstLetter *fl = &self->firsts[self->nfirsts - 1];
+        if (self->nfirsts == 0 || fl->letter[0] != w[0]) { /* names are sorted */
+            fl = &self->firsts[self->nfirsts++];
+            memset(fl->letter, w[0], 32);
+            memset(fl->any, 0, 32);
+            fl->from = fl->to = nseconds;
+        }
+        unsigned char bit = (unsigned char)(1u << ((self->nfirsts - 1) % 8));
+        for (int lane = 0; lane < 32; lane += 16) {
+            self->first_lo[lane + (w[0] & 15)] |= bit;
+            self->first_hi[lane + (w[0] >> 4)] |= bit;
+            for (int k = 0; k < 16; k++) {
+                if (!w[1] || (w[1] & 15) == k) self->second_lo[lane + k] |= bit;
+                if (!w[1] || (w[1] >> 4) == k) self->second_hi[lane + k] |= bit;
+            }
+        }
+        int seen = 0;
+        for (int k = fl->from; k < fl->to; k++) seen |= self->seconds[k][0] == w[1];
+        if (seen || fl->any[0]) continue;
+        if (!w[1] || nseconds == MAX_SECONDS) {
+            memset(fl->any, 0xFF, 32); /* any second byte: the scalar check decides */
+            continue;
+        }
+        memset(self->seconds[nseconds++], w[1], 32);
+        fl->to = nseconds;
     }
     Py_ssize_t at = 0;
     for (int c = 0; c <= 26; c++) {
@@ -389,13 +443,13 @@ static int in_hex_id(const unsigned char *s, Py_ssize_t pos, Py_ssize_t n) {
 
 /* Track data after a 12+ digit group ending at s[at]: `^` (track 1), or `=` `D` `d` and
  * seven digits (track 2; text.py `_TRACK1`, `_TRACK2`). */
-static int track_after(const unsigned char *s, Py_ssize_t at, Py_ssize_t n) {
+static unsigned track_after(const unsigned char *s, Py_ssize_t at, Py_ssize_t n) {
     if (at >= n) return 0;
-    if (s[at] == '^') return 1;
+    if (s[at] == '^') return R_TRACK1;
     if (s[at] != '=' && s[at] != 'D' && s[at] != 'd') return 0;
     for (Py_ssize_t k = at + 1; k <= at + 7; k++)
         if (k >= n || !is_digit(s[k])) return 0;
-    return 1;
+    return R_TRACK2;
 }
 
 static int emv_tag_before(const unsigned char *s, Py_ssize_t start) {
@@ -406,31 +460,37 @@ static int emv_tag_before(const unsigned char *s, Py_ssize_t start) {
 
 /* One group ends: the rules about it alone, then the windows ending with it. `g` holds
  * the chain's last groups, newest last; groups further back can no longer fit a card. */
-static int group_ends(const Prefilter *self, const unsigned char *s, Py_ssize_t n, Group *g,
-                      int *count) {
+/* One group ends: the rules about it alone, then the windows ending with it. `g` holds
+ * the chain's last groups, newest last; groups further back can no longer fit a card. */
+static unsigned group_ends(const Prefilter *self, const unsigned char *s, Py_ssize_t n,
+                           Group *g, int *count) {
     Group *last = &g[*count - 1];
-    if (last->len >= LONG_GROUP &&
-        (llvar_card(self, s, last) || iso_message_around(s, last, n)))
-        return 1;
-    if (last->len >= MIN_PAN) {
-        if (track_after(s, last->start + last->len, n)) return 1;
-        if (emv_tag_before(s, last->start)) return 1;
+    unsigned found = 0;
+    if (last->len >= LONG_GROUP) {
+        if (llvar_card(self, s, last)) found |= R_LLVAR;
+        if (iso_message_around(s, last, n)) found |= R_ISO_MESSAGE;
     }
-    if (window_is_card(self, s, g, *count - 1)) return 1;
+    if (last->len >= MIN_PAN) {
+        found |= track_after(s, last->start + last->len, n);
+        if (emv_tag_before(s, last->start)) found |= R_EMV;
+    }
+    if (window_is_card(self, s, g, *count - 1)) found |= R_CARD;
     if (*count == MAX_PAN) { /* keep the newest MAX_PAN - 1: a window spans at most 19 */
         memmove(g, g + 1, sizeof(Group) * (MAX_PAN - 1));
         (*count)--;
     }
-    return 0;
+    return found;
 }
 
-/* (A) in the run of digits and separators that holds s[at]. Sets *end past the run. */
-static int cards_in_run(const Prefilter *self, const unsigned char *s, Py_ssize_t at,
-                        Py_ssize_t n, Py_ssize_t *end) {
+/* (A) in the run of digits and separators that holds s[at]: the rules that hold, all of
+ * them or (`first`) the first found. Sets *end past the run. */
+static unsigned cards_in_run(const Prefilter *self, const unsigned char *s, Py_ssize_t at,
+                             Py_ssize_t n, Py_ssize_t *end, int first) {
     Py_ssize_t i = at;
     while (i > 0 && is_chain_byte(s[i - 1])) i--;
     Group g[MAX_PAN];
     int count = 0, in_group = 0, pending = 0;
+    unsigned found = 0;
     for (; i < n && is_chain_byte(s[i]); i++) {
         if (is_digit(s[i])) {
             if (!in_group) {
@@ -449,155 +509,132 @@ static int cards_in_run(const Prefilter *self, const unsigned char *s, Py_ssize_
         if (in_group) {
             in_group = 0;
             pending = 1; /* one separator: the chain may go on */
-            if (group_ends(self, s, n, g, &count)) return 1;
+            found |= group_ends(self, s, n, g, &count);
+            if (found && first) break;
         } else {
             pending = 0; /* two separators, or one before any digit: the chain ends */
         }
     }
+    if (in_group && !(found && first)) found |= group_ends(self, s, n, g, &count);
     *end = i;
-    return in_group && group_ends(self, s, n, g, &count);
+    return found;
 }
 
 /* --- the whole line ---------------------------------------------------------------- */
 
-/* The reference form: one byte at a time. The vector form below gives the same answer. */
-static int candidate_scalar(const Prefilter *self, const unsigned char *s, Py_ssize_t n) {
+/* The reference form: one byte at a time, every rule that holds (or the first found).
+ * The vector form below gives the same answer to "any?". */
+static unsigned line_reasons(const Prefilter *self, const unsigned char *s, Py_ssize_t n,
+                             int first) {
+    unsigned found = 0;
     unsigned char prev = '\n';
-    for (Py_ssize_t i = 0; i < n; prev = s[i], i++) {
+    for (Py_ssize_t i = 0; i < n && !(found && first); prev = s[i], i++) {
         unsigned char c = s[i];
         switch (CLASS[c]) {
         case C_DIGIT:
         case C_SEP: {
             Py_ssize_t end;
-            if (cards_in_run(self, s, i, n, &end)) return 1;
+            found |= cards_in_run(self, s, i, n, &end, first);
             i = end - 1; /* the loop moves on to s[end] */
             continue;
         }
         case C_ESC:
             if (i + 1 < n) {
                 unsigned char d = s[i + 1];
-                if (c == '%' ? (d == '2' || d == '3') : (d == 'u' || d == 'x')) return 1;
+                if (c == '%' ? (d == '2' || d == '3') : (d == 'u' || d == 'x')) found |= R_ESCAPE;
             }
             continue;
         case C_E:
-            if (big_float_at(s, i, n)) return 1;
+            if (big_float_at(s, i, n)) found |= R_BIG_FLOAT;
             /* fall through: it is also a letter */
         case C_UPPER:
         case C_LOWER:
             if (c >= 'a' && c <= 'z' && is_alpha(prev)) continue; /* not a word start */
-            if (name_starting_at(self, s, i, n)) return 1;
+            if (!(found & R_NAME) && name_starting_at(self, s, i, n)) found |= R_NAME;
             continue;
         default:
             continue;
         }
     }
-    return 0;
+    return found;
 }
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-
-static inline __m128i eq(__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); }
-
-/* Letters (either case) of v as 0xFF bytes. */
-static inline __m128i letters(__m128i v) {
-    __m128i t = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
-    return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(25)), t);
+static int candidate_scalar(const Prefilter *self, const unsigned char *s, Py_ssize_t n) {
+    return line_reasons(self, s, n, 1) != 0;
 }
 
-/* Sixteen bytes at a time: masks of the bytes that could start or belong to (A)-(D), and
- * the exact checks of the scalar form only where a mask has a bit. Most lines hold no
- * such byte but the few word starts that share a name's first two letters. */
-static int candidate(const Prefilter *self, const unsigned char *s, Py_ssize_t n) {
-    const __m128i zero = _mm_setzero_si128(), nine = _mm_set1_epi8(9);
-    const __m128i lowbit = _mm_set1_epi8(0x20);
-    unsigned char pad[18];
-    int carry = 0; /* chain bytes (digits, separators) just before this block */
-    for (Py_ssize_t o = 0; o < n;) {
-        const unsigned char *p = s + o;
-        if (o == 0 || o + 17 > n) {
-            pad[0] = o > 0 ? s[o - 1] : '\n';
-            for (int k = 0; k < 17; k++) pad[k + 1] = o + k < n ? s[o + k] : '\n';
-            p = pad + 1;
-        }
-        __m128i v = _mm_loadu_si128((const __m128i *)p);
-        __m128i vn = _mm_loadu_si128((const __m128i *)(p + 1));
-        __m128i vp = _mm_loadu_si128((const __m128i *)(p - 1));
-        __m128i lv = _mm_or_si128(v, lowbit), lvn = _mm_or_si128(vn, lowbit);
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#include <stdint.h>
 
-        /* (B) an escape: `%2` `%3` `\u` `\x` */
-        __m128i esc = _mm_or_si128(
-            _mm_and_si128(eq(v, '%'), _mm_or_si128(eq(vn, '2'), eq(vn, '3'))),
-            _mm_and_si128(eq(v, '\\'), _mm_or_si128(eq(vn, 'u'), eq(vn, 'x'))));
-        if (_mm_movemask_epi8(esc)) return 1;
+#define V_VEC __m128i
+#define V_WIDTH 16
+#define V_NAME(f) f##_sse2
+#define V_TARGET
+#define V_ZERO _mm_setzero_si128
+#define V_SET1 _mm_set1_epi8
+#define V_LOAD(p) _mm_loadu_si128((const __m128i *)(p))
+#define V_EQ _mm_cmpeq_epi8
+#define V_OR _mm_or_si128
+#define V_AND _mm_and_si128
+#define V_ANDNOT _mm_andnot_si128
+#define V_SUB _mm_sub_epi8
+#define V_MINU _mm_min_epu8
+#define V_MOVEMASK(v) ((uint32_t)_mm_movemask_epi8(v))
+#include "_prefilter_vec.h"
+#undef V_VEC
+#undef V_WIDTH
+#undef V_NAME
+#undef V_TARGET
+#undef V_ZERO
+#undef V_SET1
+#undef V_LOAD
+#undef V_EQ
+#undef V_OR
+#undef V_AND
+#undef V_ANDNOT
+#undef V_SUB
+#undef V_MINU
+#undef V_MOVEMASK
 
-        /* (C) an exponent: e/E then + or 1, checked exactly where found */
-        unsigned em = (unsigned)_mm_movemask_epi8(
-            _mm_and_si128(eq(lv, 'e'), _mm_or_si128(eq(vn, '+'), eq(vn, '1'))));
-        for (; em; em &= em - 1)
-            if (o + __builtin_ctz(em) < n && big_float_at(s, o + __builtin_ctz(em), n)) return 1;
+#define V_VEC __m256i
+#define V_WIDTH 32
+#define V_NAME(f) f##_avx2
+#define V_TARGET __attribute__((target("avx2")))
+#define V_ZERO _mm256_setzero_si256
+#define V_SET1 _mm256_set1_epi8
+#define V_LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define V_EQ _mm256_cmpeq_epi8
+#define V_OR _mm256_or_si256
+#define V_AND _mm256_and_si256
+#define V_ANDNOT _mm256_andnot_si256
+#define V_SUB _mm256_sub_epi8
+#define V_MINU _mm256_min_epu8
+#define V_MOVEMASK(v) ((uint32_t)_mm256_movemask_epi8(v))
+#include "_prefilter_vec.h"
 
-        /* (D) a word start (an uppercase letter, or a letter after a non-letter) holding a
-         * name's first two letters; each found one is checked against those names */
-        __m128i alpha = letters(v);
-        __m128i upper = _mm_andnot_si128(_mm_cmpeq_epi8(_mm_and_si128(v, lowbit), lowbit), alpha);
-        __m128i start = _mm_and_si128(alpha, _mm_or_si128(upper, _mm_andnot_si128(letters(vp), alpha)));
-        __m128i named = zero;
-        for (int f = 0; f < self->nfirsts; f++)
-            named = _mm_or_si128(named, _mm_cmpeq_epi8(lv, _mm_loadu_si128((const __m128i *)self->firsts[f])));
-        named = _mm_and_si128(named, start);
-        for (unsigned nm = (unsigned)_mm_movemask_epi8(named); nm; nm &= nm - 1) {
-            Py_ssize_t at = o + __builtin_ctz(nm);
-            if (at >= n) break;
-            int b = at + 1 < n ? letter_index(s[at + 1]) : 26;
-            int c = at + 2 < n ? letter_index(s[at + 2]) : 26;
-            if (self->prefix[LOWER[s[at]] - 'a'][b][c] && name_starting_at(self, s, at, n)) return 1;
-        }
+typedef int (*candidate_fn)(const Prefilter *, const unsigned char *, Py_ssize_t);
+/* The widest form this CPU runs, chosen at import. */
+static candidate_fn candidate = candidate_sse2;
+static const char *candidate_form = "sse2";
 
-        /* (A) twelve chained digits span twelve bytes of digits and separators: look
-         * closer only at such runs (hex ids, grouped numbers, runs of spaces) */
-        __m128i t = _mm_sub_epi8(v, _mm_set1_epi8('0'));
-        __m128i chain = _mm_or_si128(
-            _mm_cmpeq_epi8(_mm_min_epu8(t, nine), t),
-            _mm_or_si128(_mm_or_si128(eq(v, ' '), eq(v, '.')), _mm_or_si128(eq(v, '+'), eq(v, '-'))));
-        unsigned m = (unsigned)_mm_movemask_epi8(chain);
-        Py_ssize_t step = 16;
-        if (m) {
-            unsigned r = m & (m >> 1);
-            r &= r >> 2;
-            r &= r >> 4;
-            r &= r >> 4;
-            int lead = __builtin_ctz(~m);
-            Py_ssize_t at = -1;
-            if (carry > 0 && carry + lead >= MIN_UNITS) {
-                at = o;
-            } else if (r) {
-                at = o + __builtin_ctz(r);
-            }
-            if (at >= 0) {
-                Py_ssize_t end;
-                if (cards_in_run(self, s, at, n, &end)) return 1;
-                carry = 0;
-                o = end > o ? end : o + 1;
-                continue;
-            }
-            carry = m == 0xFFFF ? carry + 16 : __builtin_clz((~m & 0xFFFFu) << 16);
-        } else {
-            carry = 0;
-        }
-        o += step;
+static void choose_candidate(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) {
+        candidate = candidate_avx2;
+        candidate_form = "avx2";
     }
-    return 0;
 }
 #else
-#define candidate candidate_scalar
+typedef int (*candidate_fn)(const Prefilter *, const unsigned char *, Py_ssize_t);
+static candidate_fn candidate = candidate_scalar;
+static const char *candidate_form = "scalar";
+static void choose_candidate(void) {}
 #endif
 
 PyDoc_STRVAR(candidates_doc,
              "candidates(lines: list[bytes]) -> list[int]\n\n"
              "Indices of the lines that may hold a match of the pre-scan's pattern.");
-
-typedef int (*candidate_fn)(const Prefilter *, const unsigned char *, Py_ssize_t);
 
 static PyObject *candidates_with(Prefilter *self, PyObject *lines, candidate_fn candidate) {
     if (!PyList_Check(lines)) {
@@ -636,10 +673,31 @@ static PyObject *Prefilter_reference(Prefilter *self, PyObject *lines) {
     return candidates_with(self, lines, candidate_scalar);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+static PyObject *Prefilter_sse2(Prefilter *self, PyObject *lines) {
+    return candidates_with(self, lines, candidate_sse2);
+}
+#endif
+
+static PyObject *Prefilter_reasons(Prefilter *self, PyObject *text) {
+    if (!PyBytes_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "text must be bytes");
+        return NULL;
+    }
+    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(text);
+    return PyLong_FromUnsignedLong(line_reasons(self, s, PyBytes_GET_SIZE(text), 0));
+}
+
 static PyMethodDef Prefilter_methods[] = {
+    {"reasons", (PyCFunction)Prefilter_reasons, METH_O,
+     PyDoc_STR("reasons(text: bytes) -> int: every rule that holds in text, one bit each")},
     {"candidates", (PyCFunction)Prefilter_candidates, METH_O, candidates_doc},
     {"reference", (PyCFunction)Prefilter_reference, METH_O,
      PyDoc_STR("reference(lines) -> list[int]: the same, one byte at a time (for tests)")},
+#if defined(__x86_64__) || defined(__i386__)
+    {"sse2", (PyCFunction)Prefilter_sse2, METH_O,
+     PyDoc_STR("sse2(lines) -> list[int]: the same, 16 bytes a step (for tests)")},
+#endif
     {NULL, NULL, 0, NULL},
 };
 
@@ -663,12 +721,17 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__prefilter(void) {
     init_tables();
+    choose_candidate();
     if (PyType_Ready(&PrefilterType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
     Py_INCREF(&PrefilterType);
     if (PyModule_AddObject(m, "Prefilter", (PyObject *)&PrefilterType) < 0) {
         Py_DECREF(&PrefilterType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddStringConstant(m, "FORM", candidate_form) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -106,13 +106,13 @@ class Redactor:
         self._prefiltered = None if prefilter is None else Prefiltered(prefilter)
         if prefilter is None:
             log.warning(
-                "redaction pre-scan: the C first step (collector/redact/_prefilter.c) is not "
-                "built; scanning with the regex engine alone costs ~1 us more per line"
+                "redaction pre-scan: the C pre-scan (collector/redact/_prefilter.c) is not "
+                "built; the regex engine alone costs ~1.5 us more per line"
             )
-        # The walk runs the full pattern itself: over a record's strings, one pass of it is
-        # cheaper than the two steps (which pay off over whole batches of raw lines).
+        # The careful pass asks the C pre-scan which strings need work and which passes
+        # can change them; without it, the full pattern and each pass's own gate decide.
         self.text = TextRedactor(
-            self.mask, sad_names, expiry_names, custom, self._scan.full, self.scan_engine
+            self.mask, sad_names, expiry_names, custom, self._scan.full, self.scan_engine, prefilter
         )
         self.keys = KeyClassifier(sad_names, expiry_names)
         self._custom_scan = compile_custom_scan([r.pattern for r in cfg.custom_rules])

@@ -105,6 +105,21 @@ class TwoStage:
         return None
 
 
+class Reason:
+    """The bits of `Prefilter.reasons`: which rule of _prefilter.c holds in a string, so
+    the careful pass runs only the passes that can change it (text.py)."""
+
+    CARD = 1
+    TRACK1 = 2
+    TRACK2 = 4
+    EMV = 8
+    LLVAR = 16
+    ISO_MESSAGE = 32
+    ESCAPE = 64
+    BIG_FLOAT = 128
+    NAME = 256
+
+
 class Prefiltered:
     """The pre-scan as one C pass per line (`_prefilter.c`), no regex.
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from collector.redact.cards import MAX_LENGTH, MIN_LENGTH, is_pan
 from collector.redact.keys import CARD_WORD, names_pattern
 from collector.redact.patterns import DIGIT, SEP, Matcher
-from collector.redact.scan import compile_engine, flagged_lines
+from collector.redact.scan import Reason, compile_engine, flagged_lines
 
 REDACTED = "[REDACTED]"
 FLAGS = re.ASCII | re.MULTILINE
@@ -111,19 +112,25 @@ def _in_hex_id(text: str, pos: int) -> bool:
         before = ""  # `%3A`, `\u003a`: an escaped char, not letters glued to the digits
     if not all(c in _HEX_LETTERS for c in before):
         return False
-    end = pos
-    while end < len(text) and text[end] in _DIGITS:
-        end += 1
+    run = _DIGIT_RUN.match(text, pos)
+    end = pos if run is None else run.end()
     if end - pos < 12:  # a short group (`A4604 8764 …`) is a card's first group, not an id
         return False
+    if not before and (end == len(text) or text[end] not in _LETTERS):
+        return False  # glued to no letter at all (the common case: a card in a message)
     after = end
     while after < len(text) and text[after] in _LETTERS:
         after += 1
     return (bool(before) or after > end) and all(c in _HEX_LETTERS for c in text[end:after])
 
 
+_DIGIT_RUN = re.compile(r"[0-9]+", FLAGS)
+
+
 def _groups(candidate: str, seps: re.Pattern[str]) -> list[tuple[int, int, str]]:
     """(start, end, digits) of each digit group; separators never look like digit units."""
+    if candidate.isdigit():  # one plain group: a card written out whole
+        return [(0, len(candidate), candidate)]
     out: list[tuple[int, int, str]] = []
     start = 0
     for sep in seps.finditer(candidate):
@@ -131,6 +138,19 @@ def _groups(candidate: str, seps: re.Pattern[str]) -> list[tuple[int, int, str]]
         start = sep.end()
     out.append((start, len(candidate), _digits_of(candidate[start:])))
     return out
+
+
+def _twelve_digit_window(groups: list[tuple[int, int, str]]) -> bool:
+    """Whether consecutive groups add up to exactly 12 digits (a Maestro's length)."""
+    for i in range(len(groups)):
+        total = 0
+        for g in groups[i:]:
+            total += len(g[2])
+            if total >= MIN_LENGTH:
+                if total == MIN_LENGTH:
+                    return True
+                break
+    return False
 
 
 def _shape_ok(lengths: list[int]) -> bool:
@@ -168,8 +188,12 @@ class TextRedactor:
         custom: list[CustomPattern],
         trigger: Matcher,
         engine: str = "re",
+        prefilter: Any = None,
     ) -> None:
         self._mask = mask
+        # The C pre-scan (scan.py `load_prefilter`), when built: it says which strings need
+        # work and, for each, which passes can change it.
+        self._prefilter = prefilter
         # `(?<!</)`: a closing XML tag names the field but never precedes its value.
         self._sad_kv = re.compile(f"(?<!</)(?:{names_pattern(sad_names)}){_KV_TAIL}", FLAGS)
         self._exp_kv = re.compile(f"(?<!</)(?:{names_pattern(expiry_names)}){_KV_TAIL}", FLAGS)
@@ -207,7 +231,10 @@ class TextRedactor:
         if not strings:
             return set()
         encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
-        found = {strings[i] for i in flagged_lines(self._trigger, encoded)}
+        if self._prefilter is not None:
+            found = {strings[i] for i in self._prefilter.candidates(encoded)}
+        else:
+            found = {strings[i] for i in flagged_lines(self._trigger, encoded)}
         if self._custom_trigger is not None:
             search = self._custom_trigger.search
             found.update(s for s in strings if search(s))
@@ -223,7 +250,37 @@ class TextRedactor:
         return self.redact_flagged(text, counts, card_context)
 
     def redact_flagged(self, text: str, counts: Counts, card_context: bool = False) -> str:
-        """Every pass over `text`; the caller has found it in `needs_work`."""
+        """Every pass that can change `text`; the caller has found it in `needs_work`."""
+        if self._prefilter is not None:
+            reasons = self._prefilter.reasons(text.encode("utf-8", "surrogatepass"))
+            if not reasons & Reason.ESCAPE:
+                return self._passes_for(text, reasons, counts, card_context)
+        return self._all_passes(text, counts, card_context)
+
+    def _passes_for(self, text: str, reasons: int, counts: Counts, card_context: bool) -> str:
+        """The passes whose rule of the C pre-scan holds in `text` (no escapes in it: the
+        raw bytes are what the passes read). A pass that changes the text has the rules
+        read again for the passes after it."""
+        out = text
+        for bit, run in (
+            (Reason.TRACK1, self._tracks1),
+            (Reason.TRACK2, self._tracks2),
+            (Reason.EMV, self._emv_pan),
+            (Reason.ISO_MESSAGE, self._iso_message),
+            (Reason.LLVAR, self._iso_field2),
+            (Reason.NAME, self._key_values),
+        ):
+            if reasons & bit:
+                before = out
+                out = run(out, counts)
+                if out != before:
+                    reasons = self._prefilter.reasons(out.encode("utf-8", "surrogatepass"))
+        if reasons & Reason.CARD:
+            out = self._pans(out, counts, card_context)
+        return self._custom_rules(out, counts)
+
+    def _all_passes(self, text: str, counts: Counts, card_context: bool) -> str:
+        """Every pass, each behind its own cheap gate (no C pre-scan, or escapes)."""
         out = text
         may = self._may
         # Tracks and every dump form hold 12 plain digits in a row.
@@ -241,11 +298,14 @@ class TextRedactor:
         if may("names", out, self._name_hint):
             out = self._key_values(out, counts)
         out = self._pans(out, counts, card_context)
+        return self._custom_rules(out, counts)
+
+    def _custom_rules(self, text: str, counts: Counts) -> str:
         for rule in self._custom:
-            out, n = rule.regex.subn(rule.replacement, out)
+            text, n = rule.regex.subn(rule.replacement, text)
             if n:
                 _count(counts, rule.rule, n)
-        return out
+        return text
 
     # --- track data -------------------------------------------------------------------
     def _tracks1(self, text: str, counts: Counts) -> str:
@@ -354,8 +414,11 @@ class TextRedactor:
         spans: list[tuple[int, int, str]] = []
         for base, found in candidates:
             groups = _groups(found, seps)
-            context = card_context or bool(
-                CARD_WORD.search(text, max(0, base - _CONTEXT_CHARS), base)
+            # A card keyword near admits 12-digit Maestro numbers; looked for only when
+            # a window of exactly 12 digits could be one.
+            context = card_context or (
+                _twelve_digit_window(groups)
+                and CARD_WORD.search(text, max(0, base - _CONTEXT_CHARS), base) is not None
             )
             # Digits inside a hex id (trace ids, hashes) do not start a card.
             i = 1 if text[base].isdigit() and _in_hex_id(text, base) else 0

@@ -1,0 +1,123 @@
+/*
+ * The vector form of _prefilter.c's `candidate`, written once for two widths: included
+ * with the V_* macros of SSE2 (16 bytes a step) and of AVX2 (32), which the module picks
+ * at import by what the CPU has. Same answer as `candidate_scalar` (the tests hold every
+ * form against it).
+ *
+ * Each step makes masks of the bytes that could start or belong to (A)-(D) and runs the
+ * scalar checks only where a mask has a bit: most lines hold no such byte but a few word
+ * starts that share a name's first two letters.
+ */
+
+/* Letters (either case) of v as 0xFF bytes. */
+V_TARGET static inline V_VEC V_NAME(letters)(V_VEC v) {
+    V_VEC t = V_SUB(V_OR(v, V_SET1(0x20)), V_SET1('a'));
+    return V_EQ(V_MINU(t, V_SET1(25)), t);
+}
+
+#if V_WIDTH == 32
+/* Bytes that could open a name with the byte after them (shufti: two nibble lookups per
+ * byte, one class bit per first letter; nibbles shared between letters make it wider,
+ * never narrower). */
+V_TARGET static inline V_VEC V_NAME(first_two)(const Prefilter *self, V_VEC lv, V_VEC lvn) {
+    const V_VEC low = V_SET1(0x0F);
+    V_VEC first = V_AND(_mm256_shuffle_epi8(V_LOAD(self->first_lo), V_AND(lv, low)),
+                        _mm256_shuffle_epi8(V_LOAD(self->first_hi), V_AND(_mm256_srli_epi16(lv, 4), low)));
+    V_VEC second = V_AND(_mm256_shuffle_epi8(V_LOAD(self->second_lo), V_AND(lvn, low)),
+                         _mm256_shuffle_epi8(V_LOAD(self->second_hi), V_AND(_mm256_srli_epi16(lvn, 4), low)));
+    return V_ANDNOT(V_EQ(V_AND(first, second), V_ZERO()), V_SET1(-1));
+}
+#else
+/* Bytes that could open a name with the byte after them: one compare per first letter
+ * and one per second letter of a name. */
+static inline V_VEC V_NAME(first_two)(const Prefilter *self, V_VEC lv, V_VEC lvn) {
+    V_VEC named = V_ZERO();
+    for (int f = 0; f < self->nfirsts; f++) {
+        const FirstLetter *fl = &self->firsts[f];
+        V_VEC seconds = V_LOAD(fl->any);
+        for (int k = fl->from; k < fl->to; k++)
+            seconds = V_OR(seconds, V_EQ(lvn, V_LOAD(self->seconds[k])));
+        named = V_OR(named, V_AND(V_EQ(lv, V_LOAD(fl->letter)), seconds));
+    }
+    return named;
+}
+#endif
+
+V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char *s,
+                                      Py_ssize_t n) {
+    const V_VEC zero = V_ZERO(), nine = V_SET1(9), lowbit = V_SET1(0x20);
+    const uint32_t full = V_WIDTH == 32 ? 0xFFFFFFFFu : (1u << V_WIDTH) - 1;
+    unsigned char pad[V_WIDTH + 1];
+    int carry = 0; /* chain bytes (digits, separators) just before this step */
+    for (Py_ssize_t o = 0; o < n;) {
+        const unsigned char *p = s + o;
+        if (o + V_WIDTH + 1 > n) { /* the end: pad with a byte no rule reads */
+            memset(pad, '\n', sizeof pad);
+            memcpy(pad, s + o, (size_t)(n - o));
+            p = pad;
+        }
+        V_VEC v = V_LOAD(p), vn = V_LOAD(p + 1);
+        V_VEC lv = V_OR(v, lowbit), lvn = V_OR(vn, lowbit);
+
+        /* (B) an escape: `%2` `%3` `\u` `\x` */
+        V_VEC esc = V_OR(V_AND(V_EQ(v, V_SET1('%')), V_OR(V_EQ(vn, V_SET1('2')), V_EQ(vn, V_SET1('3')))),
+                         V_AND(V_EQ(v, V_SET1('\\')), V_OR(V_EQ(vn, V_SET1('u')), V_EQ(vn, V_SET1('x')))));
+        if (V_MOVEMASK(esc)) return 1;
+
+        /* (C) an exponent: e/E then + or 1, checked exactly where found */
+        uint32_t em = V_MOVEMASK(
+            V_AND(V_EQ(lv, V_SET1('e')), V_OR(V_EQ(vn, V_SET1('+')), V_EQ(vn, V_SET1('1')))));
+        for (; em; em &= em - 1) {
+            Py_ssize_t at = o + __builtin_ctz(em);
+            if (at < n && big_float_at(s, at, n)) return 1;
+        }
+
+        /* (D) a word start (an uppercase letter, or a letter after a non-letter) holding
+         * the first two letters of a name; each one found is checked against the names */
+        V_VEC alpha = V_NAME(letters)(v);
+        uint32_t alphas = V_MOVEMASK(alpha);
+        uint32_t uppers = V_MOVEMASK(V_ANDNOT(V_EQ(V_AND(v, lowbit), lowbit), alpha));
+        uint32_t after_letter = alphas << 1 | (uint32_t)(o > 0 && is_alpha(s[o - 1]));
+        uint32_t starts = alphas & (uppers | ~after_letter);
+        for (uint32_t nm = V_MOVEMASK(V_NAME(first_two)(self, lv, lvn)) & starts; nm; nm &= nm - 1) {
+            Py_ssize_t at = o + __builtin_ctz(nm);
+            if (at >= n) break;
+            int b = at + 1 < n ? letter_index(s[at + 1]) : 26;
+            int c = at + 2 < n ? letter_index(s[at + 2]) : 26;
+            if (self->prefix[LOWER[s[at]] - 'a'][b][c] && name_starting_at(self, s, at, n)) return 1;
+        }
+
+        /* (A) twelve digits of a chain span twelve bytes of digits and separators: look
+         * closer only at such runs (hex ids, grouped numbers, runs of spaces) */
+        V_VEC t = V_SUB(v, V_SET1('0'));
+        V_VEC chain = V_OR(V_EQ(V_MINU(t, nine), t),
+                           V_OR(V_OR(V_EQ(v, V_SET1(' ')), V_EQ(v, V_SET1('.'))),
+                                V_OR(V_EQ(v, V_SET1('+')), V_EQ(v, V_SET1('-')))));
+        uint32_t m = V_MOVEMASK(chain);
+        if (m) {
+            uint32_t r = m & (m >> 1);
+            r &= r >> 2;
+            r &= r >> 4;
+            r &= r >> 4; /* bit i: bytes i .. i + 11 all chain bytes */
+            int lead = m == full ? V_WIDTH : __builtin_ctz(~m);
+            Py_ssize_t at = -1;
+            if (carry > 0 && carry + lead >= MIN_PAN) {
+                at = o;
+            } else if (r) {
+                at = o + __builtin_ctz(r);
+            }
+            if (at >= 0) {
+                Py_ssize_t end;
+                if (cards_in_run(self, s, at, n, &end, 1)) return 1;
+                carry = 0;
+                o = end > o ? end : o + 1;
+                continue;
+            }
+            carry = m == full ? carry + V_WIDTH : __builtin_clz((uint32_t)~m << (32 - V_WIDTH));
+        } else {
+            carry = 0;
+        }
+        o += V_WIDTH;
+    }
+    return 0;
+}
