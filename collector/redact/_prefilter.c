@@ -128,6 +128,10 @@ typedef struct {
      * lengths issued in that range (bit n: length n). */
     Range *ranges;
     Py_ssize_t nranges;
+    /* Words that say "card" before a 12-digit number (keys.py CARD_WORDS, lowercase):
+     * anywhere, and as whole words; each NUL-terminated, the list ended by an empty one. */
+    char card_words[128];
+    char card_words_whole[128];
 } Prefilter;
 
 static void free_names(Prefilter *self) {
@@ -169,14 +173,34 @@ static int init_ranges(Prefilter *self, PyObject *ranges) {
     return 0;
 }
 
+/* A list of lowercase bytes into `out`: each NUL-terminated, then an empty one. */
+static int init_words(char *out, PyObject *list) {
+    size_t at = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        PyObject *w = PyList_GET_ITEM(list, i);
+        if (!PyBytes_Check(w) || PyBytes_GET_SIZE(w) == 0 ||
+            at + (size_t)PyBytes_GET_SIZE(w) + 2 > 128) {
+            PyErr_SetString(PyExc_ValueError, "card words: non-empty bytes, 120 in all");
+            return -1;
+        }
+        memcpy(out + at, PyBytes_AS_STRING(w), (size_t)PyBytes_GET_SIZE(w) + 1);
+        at += (size_t)PyBytes_GET_SIZE(w) + 1;
+    }
+    out[at] = 0;
+    return 0;
+}
+
 /* names: a list of lists of bytes (keys.py `words` of each name), sorted by first letter */
 static int Prefilter_init(Prefilter *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"names", "ranges", NULL};
-    PyObject *names, *ranges;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!", kwlist, &PyList_Type, &names,
-                                     &PyList_Type, &ranges))
+    static char *kwlist[] = {"names", "ranges", "card_words", "card_words_whole", NULL};
+    PyObject *names, *ranges, *card_words, *whole;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!", kwlist, &PyList_Type, &names,
+                                     &PyList_Type, &ranges, &PyList_Type, &card_words,
+                                     &PyList_Type, &whole))
         return -1;
     if (init_ranges(self, ranges) < 0) return -1;
+    if (init_words(self->card_words, card_words) < 0) return -1;
+    if (init_words(self->card_words_whole, whole) < 0) return -1;
     free_names(self);
     Py_ssize_t n = PyList_GET_SIZE(names);
     self->names = PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof(Name));
@@ -520,6 +544,132 @@ static unsigned cards_in_run(const Prefilter *self, const unsigned char *s, Py_s
     return found;
 }
 
+/* --- the cards of a text, as the careful pass finds them -------------------------- */
+
+/* The careful pass's `is_pan`: a brand's prefix and length, Luhn; 12 digits only in a
+ * card context. */
+static int is_card(const Prefilter *self, const char *d, int n, int context) {
+    if (n > MAX_PAN || n < (context ? MIN_PAN : MIN_PAN + 1)) return 0;
+    return brand_fits(self, d, n) && luhn_ok(d, n);
+}
+
+static int word_at(const unsigned char *s, Py_ssize_t p, Py_ssize_t end, const char *w) {
+    for (; *w; w++, p++)
+        if (p >= end || LOWER[s[p]] != (unsigned char)*w) return 0;
+    return 1;
+}
+
+/* text.py: CARD_WORD searched in the 32 bytes before `base` (the search ends at base). */
+static int card_word_before(const Prefilter *self, const unsigned char *s, Py_ssize_t base) {
+    for (Py_ssize_t p = base > 32 ? base - 32 : 0; p < base; p++) {
+        for (const char *w = self->card_words; *w; w += strlen(w) + 1)
+            if (word_at(s, p, base, w)) return 1;
+        if (p > 0 && is_alpha(s[p - 1])) continue;
+        for (const char *w = self->card_words_whole; *w; w += strlen(w) + 1) {
+            Py_ssize_t end = p + (Py_ssize_t)strlen(w);
+            if (word_at(s, p, base, w) && (end >= base || !is_alpha(s[end]))) return 1;
+        }
+    }
+    return 0;
+}
+
+/* Whether consecutive groups add up to exactly 12 digits (then context matters). */
+static int twelve_digit_window(const Group *g, Py_ssize_t count) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int total = 0;
+        for (Py_ssize_t j = i; j < count && total < MIN_PAN; j++) total += g[j].len;
+        if (total == MIN_PAN) return 1;
+    }
+    return 0;
+}
+
+/* text.py `_longest_pan_from`: the last group of the longest card from group i, or -1. */
+static Py_ssize_t longest_card_from(const Prefilter *self, const unsigned char *s,
+                                    const Group *g, Py_ssize_t count, Py_ssize_t i,
+                                    int context) {
+    char d[MAX_PAN];
+    int total = 0;
+    Py_ssize_t best = -1;
+    for (Py_ssize_t j = i; j < count; j++) {
+        if (total + g[j].len > MAX_PAN) break;
+        memcpy(d + total, s + g[j].start, (size_t)g[j].len);
+        total += g[j].len;
+        if (total < MIN_PAN || (j > i && !shape_ok(g + i, (int)(j - i + 1)))) continue;
+        if (is_card(self, d, total, context)) best = j;
+    }
+    return best;
+}
+
+/* Adds (start, end) of the cards of one chain (text.py `_pan_spans`) to `out`. */
+static int chain_cards(const Prefilter *self, const unsigned char *s, Py_ssize_t n,
+                       const Group *g, Py_ssize_t count, int card_context, PyObject *out) {
+    Py_ssize_t base = g[0].start;
+    int context = card_context ||
+                  (twelve_digit_window(g, count) && card_word_before(self, s, base));
+    for (Py_ssize_t i = in_hex_id(s, base, n) ? 1 : 0; i < count;) {
+        Py_ssize_t j = longest_card_from(self, s, g, count, i, context);
+        if (j < 0) {
+            i++;
+            continue;
+        }
+        PyObject *span = Py_BuildValue("(nn)", g[i].start, g[j].start + g[j].len);
+        if (span == NULL || PyList_Append(out, span) < 0) {
+            Py_XDECREF(span);
+            return -1;
+        }
+        Py_DECREF(span);
+        i = j + 1;
+    }
+    return 0;
+}
+
+static PyObject *Prefilter_card_spans(Prefilter *self, PyObject *args) {
+    const char *text;
+    Py_ssize_t n;
+    int card_context;
+    if (!PyArg_ParseTuple(args, "y#p", &text, &n, &card_context)) return NULL;
+    const unsigned char *s = (const unsigned char *)text;
+    PyObject *out = PyList_New(0);
+    Py_ssize_t cap = 16, count = 0;
+    Group *g = PyMem_Malloc(sizeof(Group) * (size_t)cap);
+    if (out == NULL || g == NULL) goto fail;
+    for (Py_ssize_t pos = 0; pos < n;) {
+        if (!is_digit(s[pos])) {
+            pos++;
+            continue;
+        }
+        /* a chain: groups of digits joined by single separators (`_CANDIDATE_PLAIN`) */
+        int units = 0;
+        count = 0;
+        for (;;) {
+            if (count == cap) {
+                Group *more = PyMem_Realloc(g, sizeof(Group) * (size_t)(cap *= 2));
+                if (more == NULL) goto fail;
+                g = more;
+            }
+            Py_ssize_t end = pos;
+            while (end < n && is_digit(s[end])) end++;
+            g[count].start = pos;
+            g[count].len = (int)(end - pos);
+            g[count].hex_id = 0;
+            count++;
+            units += (int)(end - pos);
+            pos = end;
+            if (!(end + 1 < n && is_chain_byte(s[end]) && !is_digit(s[end]) && is_digit(s[end + 1])))
+                break;
+            pos = end + 1;
+        }
+        if (units >= MIN_PAN && chain_cards(self, s, n, g, count, card_context, out) < 0) goto fail;
+    }
+    PyMem_Free(g);
+    return out;
+fail:
+    PyMem_Free(g);
+    Py_XDECREF(out);
+    if (!PyErr_Occurred()) PyErr_NoMemory();
+    return NULL;
+}
+
 /* --- the whole line ---------------------------------------------------------------- */
 
 /* The reference form: one byte at a time, every rule that holds (or the first found).
@@ -689,6 +839,9 @@ static PyObject *Prefilter_reasons(Prefilter *self, PyObject *text) {
 }
 
 static PyMethodDef Prefilter_methods[] = {
+    {"card_spans", (PyCFunction)Prefilter_card_spans, METH_VARARGS,
+     PyDoc_STR("card_spans(text: bytes, card_context: bool) -> list[tuple[int, int]]: "
+               "where the careful pass finds cards in plain ASCII text (text.py `_pan_spans`)")},
     {"reasons", (PyCFunction)Prefilter_reasons, METH_O,
      PyDoc_STR("reasons(text: bytes) -> int: every rule that holds in text, one bit each")},
     {"candidates", (PyCFunction)Prefilter_candidates, METH_O, candidates_doc},

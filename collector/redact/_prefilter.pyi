@@ -1,8 +1,17 @@
-# Types of the C extension built from _prefilter.c (the pre-scan's first step).
+# Types of the C extension built from _prefilter.c (the redaction pre-scan).
+
+FORM: str
 
 class Prefilter:
     def __init__(
-        self, names: list[list[bytes]], ranges: list[tuple[int, int, int, int]]
+        self,
+        names: list[list[bytes]],
+        ranges: list[tuple[int, int, int, int]],
+        card_words: list[bytes],
+        card_words_whole: list[bytes],
     ) -> None: ...
     def candidates(self, lines: list[bytes]) -> list[int]: ...
     def reference(self, lines: list[bytes]) -> list[int]: ...
+    def sse2(self, lines: list[bytes]) -> list[int]: ...
+    def reasons(self, text: bytes) -> int: ...
+    def card_spans(self, text: bytes, card_context: bool) -> list[tuple[int, int]]: ...

@@ -100,8 +100,12 @@ def names_pattern(names: Iterable[str], scan_style: bool = False) -> str:
 # hold track data, which the text pass removes by its shape under any key.
 ISO_PAN_KEY = re.compile(r"(?:de|f|fld|field|bit|p|iso)?[ _\-.#]{0,2}0{0,2}2", re.IGNORECASE)
 # Keys and nearby words that say "card", which admit 12-digit Maestro numbers.
+# `card` and `account` anywhere (`cardNumber`, `debitcard`); the short ones as whole words.
+CARD_WORDS: tuple[str, ...] = ("card", "account")
+CARD_WORDS_WHOLE: tuple[str, ...] = ("pan", "cc", "acct", "maestro")
 CARD_WORD = re.compile(
-    r"card|(?<![a-z])(?:pan|cc|acct|maestro)(?![a-z])|account", re.IGNORECASE | re.ASCII
+    "|".join([*CARD_WORDS, rf"(?<![a-z])(?:{'|'.join(CARD_WORDS_WHOLE)})(?![a-z])"]),
+    re.IGNORECASE | re.ASCII,
 )
 
 

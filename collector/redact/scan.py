@@ -20,7 +20,7 @@ from itertools import accumulate
 from typing import Any
 
 from collector.redact.cards import BRANDS
-from collector.redact.keys import words
+from collector.redact.keys import CARD_WORDS, CARD_WORDS_WHOLE, words
 from collector.redact.patterns import ESCAPES, Matcher, prefilter_source, trigger_source
 
 log = logging.getLogger("collector.redact")
@@ -150,7 +150,9 @@ def load_prefilter(names: Iterable[str]) -> Any | None:
         for brand in BRANDS
         for lo, hi in brand.prefixes
     ]
-    return Prefilter([list(name) for name in spelled if name], ranges)
+    card_words = [w.encode() for w in CARD_WORDS]
+    whole = [w.encode() for w in CARD_WORDS_WHOLE]
+    return Prefilter([list(name) for name in spelled if name], ranges, card_words, whole)
 
 
 def compile_engine(pattern: str | bytes, engine: str) -> Matcher:

@@ -125,6 +125,7 @@ def _in_hex_id(text: str, pos: int) -> bool:
 
 
 _DIGIT_RUN = re.compile(r"[0-9]+", FLAGS)
+_NO_SEPARATORS = str.maketrans("", "", " .+-")
 
 
 def _groups(candidate: str, seps: re.Pattern[str]) -> list[tuple[int, int, str]]:
@@ -388,13 +389,23 @@ class TextRedactor:
     # --- bare PANs -----------------------------------------------------------------------
     def _pans(self, text: str, counts: Counts, card_context: bool) -> str:
         plain = "%" not in text and "\\" not in text
-        spans = self._pan_spans(text, card_context, self._plain_candidates(text), _PLAIN_SEP_RE)
+        spans = self._plain_pan_spans(text, card_context)
         if not plain:
             # Escapes are ambiguous (`%378282…` is `%37`+`8282…` or `%`+`378282…`):
             # take the cards of both readings.
             decoded = self._pan_spans(text, card_context, _matches(_CANDIDATE, text), _SEP_RE)
             spans = _merge_spans(decoded, spans)
         return self._replace_pans(text, spans, counts)
+
+    def _plain_pan_spans(self, text: str, card_context: bool) -> list[tuple[int, int, str]]:
+        """The cards of the plain reading (digits and ` .+-` only); the C pre-scan finds
+        them in ASCII text (same rules, tests/redact/test_prefilter.py), Python else."""
+        if self._prefilter is not None and text.isascii():
+            return [
+                (start, end, text[start:end].translate(_NO_SEPARATORS))
+                for start, end in self._prefilter.card_spans(text.encode(), card_context)
+            ]
+        return self._pan_spans(text, card_context, self._plain_candidates(text), _PLAIN_SEP_RE)
 
     def _plain_candidates(self, text: str) -> Iterable[tuple[int, str]]:
         """`_CANDIDATE_PLAIN`'s matches as (start, text), found by RE2 on long ASCII text

@@ -316,3 +316,66 @@ def test_redactor_scan_against_the_regex_scan_on_realistic_batches() -> None:
 def test_names_are_checked_case_and_separator_insensitively() -> None:
     lines = [b"SecurityCode", b"security.code", b"PinBlock", b"xTrack2", b"5cvv", b"Exp"]
     assert PREFILTER.candidates(lines) == list(range(len(lines)))
+
+
+def _grouped(digits: str, seps: list[str]) -> str:
+    out, at = [], 0
+    for size, sep in zip([4, 4, 4, 4, 3], seps, strict=False):
+        out.append(digits[at : at + size] + (sep if at + size < len(digits) else ""))
+        at += size
+    return "".join(out) + digits[at:]
+
+
+_CARD_LIKE = st.one_of(
+    st.builds(lambda seed: pan_from_seed(seed), pan_seeds),
+    st.builds(
+        _grouped,
+        st.builds(lambda seed: pan_from_seed(seed), pan_seeds),
+        st.lists(st.sampled_from([" ", "-", ".", "+", ""]), min_size=5, max_size=5),
+    ),
+    st.sampled_from([PAN12, "5000 0000 0009", "3782 822463 10005", PAN + "1", "0" + PAN]),
+    st.text("0123456789", min_size=12, max_size=20),
+)
+_CARD_TEXT = st.builds(
+    lambda pad, before, card, after, tail: f"{pad}{before}{card}{after}{tail}",
+    st.text("z ", max_size=40),
+    st.sampled_from(
+        [
+            "",
+            "card ",
+            "Card:",
+            "account ",
+            "pan ",
+            "xpan ",
+            "pan",
+            "panx ",
+            "cc=",
+            "ACCT:",
+            "maestro ",
+            "deadbeef",
+            "a",
+            "x",
+            "%3A",
+            "ref",
+            "card" + "z" * 28,
+            "card" + "z" * 29,
+        ]
+    ),
+    _CARD_LIKE,
+    st.sampled_from(["", "cd", "x", "f00", " ", "-", "Z"]),
+    st.text("z 4", max_size=10),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=_CARD_TEXT, card_context=st.booleans())
+def test_card_spans_are_the_careful_passs_own(text: str, card_context: bool) -> None:
+    """The C `card_spans` against text.py's Python `_pan_spans` (plain ASCII reading)."""
+    from collector.redact.text import _CANDIDATE_PLAIN, _PLAIN_SEP_RE, _matches
+
+    ascii_text = text.encode("ascii", "replace").decode()
+    python = REDACTOR.text._pan_spans(
+        ascii_text, card_context, _matches(_CANDIDATE_PLAIN, ascii_text), _PLAIN_SEP_RE
+    )
+    c = PREFILTER.card_spans(ascii_text.encode(), card_context)
+    assert c == [(start, end) for start, end, _ in python]
