@@ -74,11 +74,12 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _version(args: argparse.Namespace) -> int:
-    from collector.redact.scan import load_prefilter
+    from collector.redact.scan import prefilter_form
 
-    # Which pre-scan this install runs: the C first step, or the regex engine alone
-    # (~1 us more per line) when the extension was not built.
-    prescan = "C first step" if load_prefilter([]) is not None else "regex only, C not built"
+    # Which pre-scan this install runs: C (with its vector form), or the regex engine
+    # alone (~1 us more per line) when the extension was not built.
+    form = prefilter_form()
+    prescan = "regex only, C not built" if form == "none" else f"C ({form})"
     print(f"collector {__version__} (redaction pre-scan: {prescan})")
     return 0
 

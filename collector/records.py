@@ -59,6 +59,9 @@ class SourceRoute:
             and cfg.parser.regex
             and any(redactor.key_is_sensitive(g) for g in re.compile(cfg.parser.regex).groupindex)
         )
+        # JSON records are the lines' own objects (no `types` conversion): the redactor
+        # may take its shortcut from the raw line (redact/shortcut.py).
+        self.json_as_written = cfg.mode != "raw" and cfg.format == "json" and not cfg.parser.types
         self._lines_read = m.LINES_READ.labels(cfg.name)
         self._bytes_read = m.BYTES_READ.labels(cfg.name)
         self._parsed = m.RECORDS_PARSED.labels(cfg.name)
@@ -93,6 +96,8 @@ class SourceRoute:
             self._apply_flags(records, batch.flags)
         if flagged:
             m.RECORDS_SCANNED.inc(len(flagged))
+            if self.json_as_written and len(records) == len(lines):
+                flagged = self.redactor.redact_json(lines, records, flagged)
             # One trigger pass and one counter update for the batch, not one per record.
             self.redactor.redact_records(records, flagged)
         self._enrich(records, batch.path)

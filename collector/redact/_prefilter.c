@@ -339,6 +339,14 @@ static int name_starting_at(const Prefilter *self, const unsigned char *s, Py_ss
     return 0;
 }
 
+/* Whether a name may start at s[i] by its first three letters (the `prefix` table). */
+static inline int could_open_name(const Prefilter *self, const unsigned char *s, Py_ssize_t i,
+                                  Py_ssize_t n) {
+    int b = i + 1 < n ? letter_index(s[i + 1]) : 26;
+    int c = i + 2 < n ? letter_index(s[i + 2]) : 26;
+    return self->prefix[LOWER[s[i]] - 'a'][b][c];
+}
+
 /* --- (A): card data in a chain of digit groups ------------------------------------- */
 
 #define MAX_PAN 19
@@ -700,7 +708,9 @@ static unsigned line_reasons(const Prefilter *self, const unsigned char *s, Py_s
         case C_UPPER:
         case C_LOWER:
             if (c >= 'a' && c <= 'z' && is_alpha(prev)) continue; /* not a word start */
-            if (!(found & R_NAME) && name_starting_at(self, s, i, n)) found |= R_NAME;
+            if (!(found & R_NAME) && could_open_name(self, s, i, n) &&
+                name_starting_at(self, s, i, n))
+                found |= R_NAME;
             continue;
         default:
             continue;

@@ -82,9 +82,7 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
         for (uint32_t nm = V_MOVEMASK(V_NAME(first_two)(self, lv, lvn)) & starts; nm; nm &= nm - 1) {
             Py_ssize_t at = o + __builtin_ctz(nm);
             if (at >= n) break;
-            int b = at + 1 < n ? letter_index(s[at + 1]) : 26;
-            int c = at + 2 < n ? letter_index(s[at + 2]) : 26;
-            if (self->prefix[LOWER[s[at]] - 'a'][b][c] && name_starting_at(self, s, at, n)) return 1;
+            if (could_open_name(self, s, at, n) && name_starting_at(self, s, at, n)) return 1;
         }
 
         /* (A) twelve digits of a chain span twelve bytes of digits and separators: look

@@ -24,8 +24,10 @@ from collector.redact.scan import (
     compile_scan,
     flagged_lines,
     load_prefilter,
+    prefilter_form,
     resolve_engine,
 )
+from collector.redact.shortcut import JsonShortcut
 from collector.redact.text import REDACTED, Counts, CustomPattern, TextRedactor, iso_llvar_pan
 
 log = logging.getLogger("collector.redact")
@@ -103,7 +105,10 @@ class Redactor:
         names = [*sad_names, *expiry_names]
         self._scan = compile_scan(names, self.scan_engine)
         prefilter = load_prefilter(names)
-        self._prefiltered = None if prefilter is None else Prefiltered(prefilter)
+        # The C pre-scan of raw lines needs its vector forms to beat RE2; on other CPUs it
+        # still serves the walk (reasons, card spans), and the regex scan picks the lines.
+        vector = prefilter is not None and prefilter_form() != "scalar"
+        self._prefiltered = Prefiltered(prefilter) if vector else None
         if prefilter is None:
             log.warning(
                 "redaction pre-scan: the C pre-scan (collector/redact/_prefilter.c) is not "
@@ -115,6 +120,13 @@ class Redactor:
             self.mask, sad_names, expiry_names, custom, self._scan.full, self.scan_engine, prefilter
         )
         self.keys = KeyClassifier(sad_names, expiry_names)
+        # Custom rules act on any string the walk visits, so with them every flagged
+        # record is walked; without, JSON lines holding only cards in strings are not.
+        self._shortcut = (
+            JsonShortcut(prefilter, self.text, cfg.max_depth, cfg.max_record_bytes)
+            if prefilter is not None and not cfg.custom_rules
+            else None
+        )
         self._custom_scan = compile_custom_scan([r.pattern for r in cfg.custom_rules])
         self._scan_all = bool(cfg.custom_rules) and self._custom_scan is None
         self._max_depth = cfg.max_depth
@@ -188,6 +200,30 @@ class Redactor:
             except Exception as e:
                 records[i] = self._placeholder(e, counts)
         self._publish(counts)
+
+    def redact_json(
+        self, lines: list[bytes], records: list[dict[str, Any]], indices: list[int]
+    ) -> list[int]:
+        """For records decoded from JSON `lines` as they are (no type conversion): redacts
+        those the shortcut can (shortcut.py), and returns the indices the walk must take."""
+        shortcut = self._shortcut
+        if shortcut is None:
+            return indices
+        counts: Counts = {}
+        rest: list[int] = []
+        for i in indices:
+            try:
+                cards = shortcut.cards_in_strings(lines[i])
+                if cards is None:
+                    rest.append(i)
+                elif cards:
+                    shortcut.redact(records[i], cards, counts)
+            except Exception:
+                # The walk decides, and fails closed if it must; only the type is logged.
+                log.error("redaction shortcut failed; walking", extra={"error": "shortcut"})
+                rest.append(i)
+        self._publish(counts)
+        return rest
 
     def _prepare(self, record: dict[str, Any]) -> _Collected:
         found = _Collected()
@@ -299,9 +335,6 @@ class Redactor:
                 kind = self.keys.kind(key) if cached is None else cached
             vtype = type(value)
             if kind:
-                if kind == KeyKind.CARDISH and (vtype is dict or vtype is list):
-                    self._collect(value, found, depth + 1, True)
-                    continue
                 if kind == KeyKind.SAD and vtype is str:
                     if value:
                         found.actions.append((node, key, "sad_key"))
@@ -309,8 +342,25 @@ class Redactor:
                 if kind == KeyKind.EXPIRY and vtype is str:
                     found.actions.append((node, key, "expiry"))
                     continue
-                if kind != KeyKind.CARDISH or vtype is not str:
-                    plain = False  # numbers, containers under SAD/expiry/ISO keys
+                if kind != KeyKind.CARDISH:
+                    # SAD, expiry and ISO field-2 values other than the strings above: the
+                    # full walk handles them, and the strings they hold are collected
+                    # (in card context) so that it knows which need the text passes.
+                    plain = False
+                    if kind == KeyKind.SAD:
+                        continue  # removed whole
+                    if vtype is str:
+                        found.context.add(len(values))
+                        values.append(value)
+                        locations.append((node, key))
+                    elif vtype is dict or vtype is list:
+                        self._collect(value, found, depth + 1, True)
+                    continue
+                if vtype is dict or vtype is list:
+                    self._collect(value, found, depth + 1, True)
+                    continue
+                if vtype is not str:
+                    plain = False  # a number under a card-ish key
                     continue
                 if not ctx:
                     found.context.add(len(values))

@@ -136,8 +136,17 @@ class Prefiltered:
         return flagged
 
 
+def prefilter_form() -> str:
+    """How the C pre-scan runs on this CPU: `avx2`, `sse2`, `scalar`, or `none` (not built)."""
+    try:
+        from collector.redact import _prefilter
+    except ImportError:
+        return "none"
+    return _prefilter.FORM
+
+
 def load_prefilter(names: Iterable[str]) -> Any | None:
-    """The C first step for these key names and cards.py's brand table; None when the
+    """The C pre-scan for these key names and cards.py's brand table; None when the
     extension is not built (a source tree used without `pip install`): the pre-scan then
     runs on the regex engine alone."""
     try:

@@ -125,6 +125,9 @@ def _in_hex_id(text: str, pos: int) -> bool:
 
 
 _DIGIT_RUN = re.compile(r"[0-9]+", FLAGS)
+_BEFORE_PANS = (
+    Reason.TRACK1 | Reason.TRACK2 | Reason.EMV | Reason.ISO_MESSAGE | Reason.LLVAR | Reason.NAME
+)
 _NO_SEPARATORS = str.maketrans("", "", " .+-")
 
 
@@ -193,8 +196,16 @@ class TextRedactor:
     ) -> None:
         self._mask = mask
         # The C pre-scan (scan.py `load_prefilter`), when built: it says which strings need
-        # work and, for each, which passes can change it.
+        # work and, for each, which passes can change it (in this order, then bare PANs).
         self._prefilter = prefilter
+        self._gated_passes: tuple[tuple[int, Callable[[str, Counts], str]], ...] = (
+            (Reason.TRACK1, self._tracks1),
+            (Reason.TRACK2, self._tracks2),
+            (Reason.EMV, self._emv_pan),
+            (Reason.ISO_MESSAGE, self._iso_message),
+            (Reason.LLVAR, self._iso_field2),
+            (Reason.NAME, self._key_values),
+        )
         # `(?<!</)`: a closing XML tag names the field but never precedes its value.
         self._sad_kv = re.compile(f"(?<!</)(?:{names_pattern(sad_names)}){_KV_TAIL}", FLAGS)
         self._exp_kv = re.compile(f"(?<!</)(?:{names_pattern(expiry_names)}){_KV_TAIL}", FLAGS)
@@ -263,14 +274,7 @@ class TextRedactor:
         raw bytes are what the passes read). A pass that changes the text has the rules
         read again for the passes after it."""
         out = text
-        for bit, run in (
-            (Reason.TRACK1, self._tracks1),
-            (Reason.TRACK2, self._tracks2),
-            (Reason.EMV, self._emv_pan),
-            (Reason.ISO_MESSAGE, self._iso_message),
-            (Reason.LLVAR, self._iso_field2),
-            (Reason.NAME, self._key_values),
-        ):
+        for bit, run in self._gated_passes if reasons & _BEFORE_PANS else ():
             if reasons & bit:
                 before = out
                 out = run(out, counts)

@@ -274,3 +274,20 @@ def test_a_key_holding_a_card_is_masked_every_time_it_is_seen() -> None:
         out = r.redact_record({"cvv": "123", PAN: "keyed by card", "expiry": "12/27"})
         assert not leaks(out, [PAN]), "a card used as a key was shipped"
         assert out["cvv"] == "[REDACTED]" and out["expiry"] == "**/**"
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"DE2": "4111-1111-1111-1111"},  # grouped, under an ISO 8583 field-2 key
+        {"f2": ["x", "4111 1111 1111 1111"]},  # inside a list under one
+        {"field_002": {"pan": "4111111111111111"}},
+        {"expiry": {"note": "card 4111111111111111"}},  # inside a container under expiry
+        {"exp": ["12/27", "4111111111111111"]},
+    ],
+)
+def test_cards_under_iso_and_expiry_keys_in_any_shape_are_masked(record: dict[str, Any]) -> None:
+    """A regression: strings under these keys were not collected, so the walk's text
+    passes never saw them (found by the JSON shortcut's comparison tests)."""
+    out = Redactor(RedactConfig()).redact_record(record)
+    assert "4111111111111111" not in str(out).replace(" ", "").replace("-", "")

@@ -171,3 +171,19 @@ def test_without_the_c_extension_the_regex_scan_runs(
     lines = [*realistic_batch(500), b"card " + PAN]
     assert slow.scan(lines) == Redactor(RedactConfig()).scan(lines)
     assert slow.scan(lines)[-1] == len(lines) - 1
+
+
+def test_where_the_c_has_no_vector_form_the_regex_scan_picks_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On CPUs without SSE2/AVX2 the C byte loop is slower than RE2: the regex pre-scan
+    picks the lines, and the C still serves the walk."""
+    import collector.redact.redactor as module
+    from tests.redact.linegen import realistic_batch
+
+    monkeypatch.setattr(module, "prefilter_form", lambda: "scalar")
+    redactor = Redactor(RedactConfig())
+    assert redactor._prefiltered is None
+    lines = [*realistic_batch(300), b"card " + PAN]
+    assert redactor.scan(lines) == flagged_lines(redactor._scan, lines)
+    assert redactor.redact_text("card " + PAN.decode()) != "card " + PAN.decode()
