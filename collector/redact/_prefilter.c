@@ -719,8 +719,10 @@ static unsigned line_reasons(const Prefilter *self, const unsigned char *s, Py_s
     return found;
 }
 
-static int candidate_scalar(const Prefilter *self, const unsigned char *s, Py_ssize_t n) {
-    return line_reasons(self, s, n, 1) != 0;
+static int candidate_scalar(const Prefilter *self, const unsigned char *s, Py_ssize_t n,
+                            int others) {
+    return others ? (line_reasons(self, s, n, 0) & ~(unsigned)R_CARD) != 0
+                  : line_reasons(self, s, n, 1) != 0;
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -773,7 +775,7 @@ static int candidate_scalar(const Prefilter *self, const unsigned char *s, Py_ss
 #define V_MOVEMASK(v) ((uint32_t)_mm256_movemask_epi8(v))
 #include "_prefilter_vec.h"
 
-typedef int (*candidate_fn)(const Prefilter *, const unsigned char *, Py_ssize_t);
+typedef int (*candidate_fn)(const Prefilter *, const unsigned char *, Py_ssize_t, int);
 /* The widest form this CPU runs, chosen at import. */
 static candidate_fn candidate = candidate_sse2;
 static const char *candidate_form = "sse2";
@@ -786,7 +788,7 @@ static void choose_candidate(void) {
     }
 }
 #else
-typedef int (*candidate_fn)(const Prefilter *, const unsigned char *, Py_ssize_t);
+typedef int (*candidate_fn)(const Prefilter *, const unsigned char *, Py_ssize_t, int);
 static candidate_fn candidate = candidate_scalar;
 static const char *candidate_form = "scalar";
 static void choose_candidate(void) {}
@@ -812,7 +814,7 @@ static PyObject *candidates_with(Prefilter *self, PyObject *lines, candidate_fn 
             return NULL;
         }
         const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(line);
-        if (candidate(self, s, PyBytes_GET_SIZE(line))) {
+        if (candidate(self, s, PyBytes_GET_SIZE(line), 0)) {
             PyObject *index = PyLong_FromSsize_t(i);
             if (index == NULL || PyList_Append(out, index) < 0) {
                 Py_XDECREF(index);
@@ -848,7 +850,56 @@ static PyObject *Prefilter_reasons(Prefilter *self, PyObject *text) {
     return PyLong_FromUnsignedLong(line_reasons(self, s, PyBytes_GET_SIZE(text), 0));
 }
 
+
+/* --- the JSON shortcut's question (redact/shortcut.py) ----------------------------- */
+
+/* Whether the quote at s[close] closes a key: a `:` follows (after blanks). */
+static int closes_key(const unsigned char *s, Py_ssize_t close, Py_ssize_t n) {
+    Py_ssize_t k = close + 1;
+    while (k < n && (s[k] == ' ' || s[k] == '\t')) k++;
+    return k < n && s[k] == ':';
+}
+
+static PyObject *Prefilter_json_cards(Prefilter *self, PyObject *args) {
+    const char *text;
+    Py_ssize_t n, max_depth;
+    if (!PyArg_ParseTuple(args, "y#n", &text, &n, &max_depth)) return NULL;
+    const unsigned char *s = (const unsigned char *)text;
+    Py_ssize_t opened = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] >= 0x80 || s[i] == '\\' || s[i] == '%') Py_RETURN_NONE;
+        opened += s[i] == '{' || s[i] == '[';
+    }
+    if (opened >= max_depth || candidate(self, s, n, 1)) Py_RETURN_NONE;
+    PyObject *spans = PyObject_CallMethod((PyObject *)self, "card_spans", "y#O", text, n, Py_True);
+    if (spans == NULL) return NULL;
+    Py_ssize_t quotes = 0, at = 0;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(spans); k++) {
+        Py_ssize_t start, end;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(spans, k), "nn", &start, &end)) goto fail;
+        int digits = 0;
+        for (Py_ssize_t i = start; i < end; i++) digits += is_digit(s[i]);
+        for (; at < start; at++) quotes += s[at] == '"';
+        Py_ssize_t close = end;
+        while (close < n && s[close] != '"') close++;
+        /* 12 digits: card or not depends on the key; outside a string: a number; an
+         * unclosed string, or a key: the walk judges (it renames keys) */
+        if (digits == MIN_PAN || quotes % 2 == 0 || close == n || closes_key(s, close, n)) {
+            Py_DECREF(spans);
+            Py_RETURN_NONE;
+        }
+    }
+    return spans;
+fail:
+    Py_DECREF(spans);
+    return NULL;
+}
+
 static PyMethodDef Prefilter_methods[] = {
+    {"json_cards", (PyCFunction)Prefilter_json_cards, METH_VARARGS,
+     PyDoc_STR("json_cards(line: bytes, max_depth: int) -> list[tuple[int, int]] | None: "
+               "the cards of a JSON line when all sit in string values and nothing else "
+               "needs the walk (redact/shortcut.py); None when the walk must run")},
     {"card_spans", (PyCFunction)Prefilter_card_spans, METH_VARARGS,
      PyDoc_STR("card_spans(text: bytes, card_context: bool) -> list[tuple[int, int]]: "
                "where the careful pass finds cards in plain ASCII text (text.py `_pan_spans`)")},

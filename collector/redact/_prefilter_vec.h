@@ -43,9 +43,10 @@ static inline V_VEC V_NAME(first_two)(const Prefilter *self, V_VEC lv, V_VEC lvn
 }
 #endif
 
+/* `others`: whether a rule other than the card one holds (the JSON shortcut's question). */
 V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char *s,
-                                      Py_ssize_t n) {
-    const V_VEC zero = V_ZERO(), nine = V_SET1(9), lowbit = V_SET1(0x20);
+                                      Py_ssize_t n, int others) {
+    const V_VEC nine = V_SET1(9), lowbit = V_SET1(0x20);
     const uint32_t full = V_WIDTH == 32 ? 0xFFFFFFFFu : (1u << V_WIDTH) - 1;
     unsigned char pad[V_WIDTH + 1];
     int carry = 0; /* chain bytes (digits, separators) just before this step */
@@ -59,10 +60,14 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
         V_VEC v = V_LOAD(p), vn = V_LOAD(p + 1);
         V_VEC lv = V_OR(v, lowbit), lvn = V_OR(vn, lowbit);
 
-        /* (B) an escape: `%2` `%3` `\u` `\x` */
-        V_VEC esc = V_OR(V_AND(V_EQ(v, V_SET1('%')), V_OR(V_EQ(vn, V_SET1('2')), V_EQ(vn, V_SET1('3')))),
-                         V_AND(V_EQ(v, V_SET1('\\')), V_OR(V_EQ(vn, V_SET1('u')), V_EQ(vn, V_SET1('x')))));
-        if (V_MOVEMASK(esc)) return 1;
+        /* (B) an escape: `%2` `%3` `\u` `\x` (the second byte looked at only when a
+         * `%` or `\` is there: rare in logs) */
+        V_VEC pct = V_EQ(v, V_SET1('%')), bsl = V_EQ(v, V_SET1('\\'));
+        if (V_MOVEMASK(V_OR(pct, bsl))) {
+            V_VEC esc = V_OR(V_AND(pct, V_OR(V_EQ(vn, V_SET1('2')), V_EQ(vn, V_SET1('3')))),
+                             V_AND(bsl, V_OR(V_EQ(vn, V_SET1('u')), V_EQ(vn, V_SET1('x')))));
+            if (V_MOVEMASK(esc)) return 1;
+        }
 
         /* (C) an exponent: e/E then + or 1, checked exactly where found */
         uint32_t em = V_MOVEMASK(
@@ -106,7 +111,8 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
             }
             if (at >= 0) {
                 Py_ssize_t end;
-                if (cards_in_run(self, s, at, n, &end, 1)) return 1;
+                if (cards_in_run(self, s, at, n, &end, !others) & (others ? ~(unsigned)R_CARD : ~0u))
+                    return 1;
                 carry = 0;
                 o = end > o ? end : o + 1;
                 continue;

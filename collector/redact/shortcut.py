@@ -18,10 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collector.redact.scan import Reason
 from collector.redact.text import Counts, TextRedactor
-
-_TWELVE = 12
 
 
 class JsonShortcut:
@@ -35,35 +32,20 @@ class JsonShortcut:
 
     def cards_in_strings(self, line: bytes) -> list[str] | None:
         """The cards of `line` as written (separators kept), when each sits in a string
-        value and nothing else needs the walk; None when the walk must run."""
-        if (
-            len(line) * 4 > self._max_bytes
-            or not line.isascii()
-            or b"\\" in line
-            or b"%" in line
-            or line.count(b"{") + line.count(b"[") >= self._max_depth
-            or self._prefilter.reasons(line) != Reason.CARD
-        ):
+        value and nothing else needs the walk; None when the walk must run. The C pre-scan
+        answers (`Prefilter.json_cards`: plain ASCII, no escape, no other rule, no card
+        as a key or number or of 12 digits, shallow enough)."""
+        if len(line) * 4 > self._max_bytes:
+            return None  # the walk fails closed on big records: let it judge
+        spans = self._prefilter.json_cards(line, self._max_depth)
+        if spans is None:
             return None
-        # With context, a 12-digit Maestro shows up as a span of its own; without one,
-        # the spans are the same as without context (only 12-digit cards depend on it).
-        cards = []
-        for start, end in self._prefilter.card_spans(line, True):
-            written = line[start:end]
-            if len(written.translate(None, b" .+-")) == _TWELVE:
-                return None  # card or not depends on its key: the walk judges
-            if line.count(b'"', 0, start) % 2 == 0:
-                return None  # not inside a string: a number
-            close = line.find(b'"', end)
-            if close < 0 or line[close + 1 :].lstrip().startswith(b":"):
-                return None  # an unclosed string, or a key: the walk renames keys
-            cards.append(written.decode())
-        return cards
+        return [line[start:end].decode() for start, end in spans]
 
     def redact(self, record: Any, cards: list[str], counts: Counts) -> None:
         """Every string value of `record` holding one of `cards`, through the text pass."""
         stack = [record]
-        redact = self._text.redact_flagged
+        redact = self._text.redact_cards
         first, more = cards[0], cards[1:]
         while stack:
             node = stack.pop()
@@ -72,6 +54,6 @@ class JsonShortcut:
                 vtype = type(value)
                 if vtype is str:
                     if first in value or (more and any(card in value for card in more)):
-                        node[key] = redact(value, counts, False)
+                        node[key] = redact(value, counts)
                 elif vtype is dict or vtype is list:
                     stack.append(value)

@@ -269,6 +269,11 @@ class TextRedactor:
                 return self._passes_for(text, reasons, counts, card_context)
         return self._all_passes(text, counts, card_context)
 
+    def redact_cards(self, text: str, counts: Counts) -> str:
+        """The bare-PAN pass alone, for plain text whose only rule is the card one (the
+        JSON shortcut knows this of the whole line: redact/shortcut.py)."""
+        return self._pans(text, counts, False)
+
     def _passes_for(self, text: str, reasons: int, counts: Counts, card_context: bool) -> str:
         """The passes whose rule of the C pre-scan holds in `text` (no escapes in it: the
         raw bytes are what the passes read). A pass that changes the text has the rules
