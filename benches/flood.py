@@ -121,6 +121,7 @@ class Collector:
         workdir: Path,
         wrap: list[str] | None = None,
         launcher: list[str] | None = None,
+        child: bool = True,
     ) -> None:
         self.stderr_path = workdir / "collector-stderr.log"
         # A/B across commits: run the collector from another source tree (`git archive`).
@@ -142,7 +143,7 @@ class Collector:
                 stderr=stderr,
             )
         self.ps = psutil.Process(self.proc.pid)
-        if wrap:  # a profiler started the collector: measure its child
+        if wrap and child:  # a profiler started the collector: measure its child
             deadline = time.monotonic() + 10
             while not self.ps.children() and time.monotonic() < deadline:
                 time.sleep(0.01)
@@ -337,7 +338,9 @@ def flood_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict
             "--nonblocking",
         ]
         wrap = [*wrap, "--output", args.profile, "--"]
-    collector = Collector(config, workdir, wrap, launcher)
+    if args.callgrind:
+        wrap = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={args.callgrind}"]
+    collector = Collector(config, workdir, wrap, launcher, child=not args.callgrind)
     try:
         if receiver.wait_for("first", args.timeout) is None:
             raise RuntimeError(f"no entry arrived; see {collector.stderr_path}")
@@ -681,6 +684,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="PATH",
         help="run the collector under py-spy, collapsed stacks to PATH (figures then "
         "include the profiler's overhead on the collector)",
+    )
+    p.add_argument(
+        "--callgrind",
+        metavar="PATH",
+        help="run the collector under valgrind's callgrind, its counts to PATH: instructions "
+        "are what the shared VM's noise does not move (the run is ~50x slower)",
     )
     p.add_argument("--keep", action="store_true", help="keep each run's work directory")
     p.add_argument("--timeout", type=float, default=600.0)
