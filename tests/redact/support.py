@@ -1,8 +1,8 @@
 """The pipeline's road through the redactor, and leak oracles that never print a PAN.
 
-`ship` does what collector/records.py does: pre-scan the raw lines, parse them all, walk
-only the flagged ones. Property tests go through it so that a form the pre-scan misses
-leaks, and fails a test, exactly as it would in production.
+`ship` does what collector/records.py does: pre-scan the raw lines, parse them all, redact
+only the flagged ones (the JSON shortcut, else the walk). Property tests go through it so
+that a form the pre-scan misses leaks, and fails a test, exactly as it would in production.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ _DIGIT_RUN = re.compile(r"[0-9]{13,}")
 
 
 def ship(redactor: Redactor, lines: list[bytes]) -> list[Any]:
-    """JSON lines as the pipeline ships them (records), after scan + careful walk."""
+    """JSON lines as the pipeline ships them (records): scan, then for the flagged the JSON
+    shortcut where it applies and the careful walk for the rest (records.py's order)."""
     flagged = redactor.scan(lines)
     records = [msgspec.json.decode(line) for line in lines]
-    for i in flagged:
-        records[i] = redactor.redact_record(records[i])
+    rest = redactor.redact_json(lines, records, flagged)
+    redactor.redact_records(records, rest)
     return records
 
 

@@ -247,3 +247,46 @@ def test_card_glued_to_any_punctuation_or_letters(
     ):
         assert not leaks(shipped, [pan]), f"glued card leaked: form={form}"
         assert visible_cards(shipped) == 0, f"glued card visible: form={form}"
+
+
+# Keys the walk treats specially (ISO 8583 field 2, expiry, card-ish): a card under them in
+# any shape must go too. (A grouped card under `DE2` and cards inside containers under
+# `expiry` once shipped as written.)
+SPECIAL_KEYS = [
+    "DE2",
+    "f2",
+    "2",
+    "field_002",
+    "exp",
+    "expiry",
+    "validThru",
+    "card",
+    "pan",
+    "cardNumber",
+]
+
+
+@SETTINGS
+@given(
+    seed=pan_seeds,
+    form=st.sampled_from(sorted(FORMS)),
+    key=st.sampled_from(SPECIAL_KEYS),
+    shape=st.sampled_from(["value", "list", "object", "deep"]),
+    base=records,
+)
+def test_card_under_a_special_key_in_any_shape_never_ships(
+    seed: tuple[int, int], form: str, key: str, shape: str, base: dict[str, Any]
+) -> None:
+    pan = pan_from_seed(seed)
+    text = FORMS[form](pan)
+    value: Any = {
+        "value": text,
+        "list": ["x", text],
+        "object": {"note": text},
+        "deep": {"a": [{"b": text}]},
+    }[shape]
+    line = msgspec.json.encode({**base, key: value})
+    for redactor in (REDACTORS["keep_first6_last4"], REDACTOR_RE):
+        assert not leaks(ship(redactor, [line]), [pan]), (
+            f"leaked: key={key} shape={shape} form={form}"
+        )
