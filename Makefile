@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint typecheck pytest bench bench-micro deps deps-test clean
+.PHONY: run test lint typecheck pytest sanitize bench bench-micro deps deps-test clean
 
 $(VENV)/.stamp: pyproject.toml collector/redact/_prefilter.c collector/redact/_prefilter_vec.h
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,11 @@ typecheck: $(VENV)/.stamp
 pytest: deps-test
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-test: deps-test lint typecheck pytest
+# The C pre-scan's tests again, with the extension built under ASan + UBSan.
+sanitize: $(VENV)/.stamp
+	tools/sanitize_prescan.sh
+
+test: deps-test lint typecheck pytest sanitize
 
 bench-micro: deps
 	$(PY) -m pytest benches -q --benchmark-only -p no:cacheprovider

@@ -259,8 +259,8 @@ static int Prefilter_init(Prefilter *self, PyObject *args, PyObject *kwds) {
             for (int c = 0; c < 27; c++)
                 if (!(w[1] && w[2]) || c == w[2] - 'a') self->prefix[a][b][c] = 1;
         }
-        FirstLetter *fl = &self->firsts[self->nfirsts - 1];
-        if (self->nfirsts == 0 || fl->letter[0] != w[0]) { /* names are sorted */
+        FirstLetter *fl = self->nfirsts > 0 ? &self->firsts[self->nfirsts - 1] : NULL;
+        if (fl == NULL || fl->letter[0] != w[0]) { /* names are sorted */
             fl = &self->firsts[self->nfirsts++];
             memset(fl->letter, w[0], 32);
             memset(fl->any, 0, 32);

@@ -379,3 +379,21 @@ def test_card_spans_are_the_careful_passs_own(text: str, card_context: bool) -> 
     )
     c = PREFILTER.card_spans(ascii_text.encode(), card_context)
     assert c == [(start, end) for start, end, _ in python]
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(st.binary(max_size=200), min_size=1, max_size=6), lead=st.integers(0, 33))
+def test_binary_garbage_is_read_safely_and_alike_by_every_form(
+    lines: list[bytes], lead: int
+) -> None:
+    """Any bytes (NUL, high bytes, cut UTF-8): every entry point answers, the forms agree."""
+    shifted = [b"9" * lead + line for line in lines]
+    expected = PREFILTER.reference(shifted)
+    assert PREFILTER.candidates(shifted) == expected
+    if hasattr(PREFILTER, "sse2"):
+        assert PREFILTER.sse2(shifted) == expected
+    for line in shifted:
+        assert (PREFILTER.reasons(line) != 0) == (shifted.index(line) in expected)
+        for start, end in PREFILTER.card_spans(line, True):
+            assert 0 <= start < end <= len(line)
+        assert PREFILTER.json_cards(line, 64) is None or b"\\" not in line
