@@ -704,7 +704,7 @@ static unsigned line_reasons(const Prefilter *self, const unsigned char *s, Py_s
             continue;
         case C_E:
             if (big_float_at(s, i, n)) found |= R_BIG_FLOAT;
-            /* fall through: it is also a letter */
+            __attribute__((fallthrough)); /* it is also a letter */
         case C_UPPER:
         case C_LOWER:
             if (c >= 'a' && c <= 'z' && is_alpha(prev)) continue; /* not a word start */
