@@ -89,7 +89,7 @@ REDACTIONS = Counter(
 )
 RECORDS_SCANNED = Counter(
     "collector_redact_records_walked_total",
-    "Records the pre-scan flagged for the careful redaction walk.",
+    "Records the pre-scan flagged for the careful redaction pass (the walk or its JSON shortcut).",
     registry=REGISTRY,
 )
 
