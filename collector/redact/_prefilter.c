@@ -1,6 +1,6 @@
 /*
  * The pre-scan's first step in C: which raw lines could need the careful pass at all
- * (collector/redact/scan.py `Prefiltered`).
+ * (collector/redact/redactor.py `Redactor.scan`).
  *
  * Why C: this step looks at every byte of every line the collector reads. google-re2
  * runs even the pre-scan's cheap pattern at ~2.5 ns a byte on our 2-vCPU machines (the
@@ -631,12 +631,9 @@ static int chain_cards(const Prefilter *self, const unsigned char *s, Py_ssize_t
     return 0;
 }
 
-static PyObject *Prefilter_card_spans(Prefilter *self, PyObject *args) {
-    const char *text;
-    Py_ssize_t n;
-    int card_context;
-    if (!PyArg_ParseTuple(args, "y#p", &text, &n, &card_context)) return NULL;
-    const unsigned char *s = (const unsigned char *)text;
+/* The (start, end) of the cards of s[0 .. n) as a new list; NULL with an exception set. */
+static PyObject *card_spans_of(const Prefilter *self, const unsigned char *s, Py_ssize_t n,
+                               int card_context) {
     PyObject *out = PyList_New(0);
     Py_ssize_t cap = 16, count = 0;
     Group *g = PyMem_Malloc(sizeof(Group) * (size_t)cap);
@@ -676,6 +673,14 @@ fail:
     Py_XDECREF(out);
     if (!PyErr_Occurred()) PyErr_NoMemory();
     return NULL;
+}
+
+static PyObject *Prefilter_card_spans(Prefilter *self, PyObject *args) {
+    const char *text;
+    Py_ssize_t n;
+    int card_context;
+    if (!PyArg_ParseTuple(args, "y#p", &text, &n, &card_context)) return NULL;
+    return card_spans_of(self, (const unsigned char *)text, n, card_context);
 }
 
 /* --- the whole line ---------------------------------------------------------------- */
@@ -871,12 +876,13 @@ static PyObject *Prefilter_json_cards(Prefilter *self, PyObject *args) {
         opened += s[i] == '{' || s[i] == '[';
     }
     if (opened >= max_depth || candidate(self, s, n, 1)) Py_RETURN_NONE;
-    PyObject *spans = PyObject_CallMethod((PyObject *)self, "card_spans", "y#O", text, n, Py_True);
+    PyObject *spans = card_spans_of(self, s, n, 1);
     if (spans == NULL) return NULL;
     Py_ssize_t quotes = 0, at = 0;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(spans); k++) {
-        Py_ssize_t start, end;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(spans, k), "nn", &start, &end)) goto fail;
+        PyObject *span = PyList_GET_ITEM(spans, k);
+        Py_ssize_t start = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0));
+        Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
         int digits = 0;
         for (Py_ssize_t i = start; i < end; i++) digits += is_digit(s[i]);
         for (; at < start; at++) quotes += s[at] == '"';
@@ -890,9 +896,6 @@ static PyObject *Prefilter_json_cards(Prefilter *self, PyObject *args) {
         }
     }
     return spans;
-fail:
-    Py_DECREF(spans);
-    return NULL;
 }
 
 static PyMethodDef Prefilter_methods[] = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from collector.metrics.pipeline import REDACTIONS
@@ -19,7 +20,6 @@ from collector.redact.config import RedactConfig
 from collector.redact.keys import EXPIRY_NAMES, SAD_NAMES, KeyClassifier, KeyKind
 from collector.redact.mask import PanMasker, load_hmac_key
 from collector.redact.scan import (
-    Prefiltered,
     compile_custom_scan,
     compile_scan,
     flagged_lines,
@@ -107,8 +107,10 @@ class Redactor:
         prefilter = load_prefilter(names)
         # The C pre-scan of raw lines needs its vector forms to beat RE2; on other CPUs it
         # still serves the walk (reasons, card spans), and the regex scan picks the lines.
-        vector = prefilter is not None and prefilter_form() != "scalar"
-        self._prefiltered = Prefiltered(prefilter) if vector else None
+        # Its rules follow the careful pass closely enough that no regex runs after it.
+        self._line_scan: Callable[[list[bytes]], list[int]] | None = None
+        if prefilter is not None and prefilter_form() != "scalar":
+            self._line_scan = prefilter.candidates
         if prefilter is None:
             log.warning(
                 "redaction pre-scan: the C pre-scan (collector/redact/_prefilter.c) is not "
@@ -142,8 +144,8 @@ class Redactor:
         try:
             if self._scan_all:
                 return list(range(len(lines)))
-            if self._prefiltered is not None:
-                flagged = self._prefiltered.flagged(lines)
+            if self._line_scan is not None:
+                flagged = self._line_scan(lines)
             else:
                 flagged = flagged_lines(self._scan, lines)
             if self._custom_scan is not None:

@@ -120,22 +120,6 @@ class Reason:
     NAME = 256
 
 
-class Prefiltered:
-    """The pre-scan as one C pass per line (`_prefilter.c`), no regex.
-
-    Its rules follow the careful pass (text.py, the walk's key rules) closely enough that
-    RE2's full pattern would turn down only ~2 % of its candidates on the simulator's
-    flood: cheaper to walk those few than to run RE2 on every candidate.
-    """
-
-    def __init__(self, prefilter: Any) -> None:
-        self.prefilter = prefilter
-
-    def flagged(self, lines: list[bytes]) -> list[int]:
-        flagged: list[int] = self.prefilter.candidates(lines)
-        return flagged
-
-
 def prefilter_form() -> str:
     """How the C pre-scan runs on this CPU: `avx2`, `sse2`, `scalar`, or `none` (not built)."""
     try:

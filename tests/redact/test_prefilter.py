@@ -230,8 +230,8 @@ def test_every_line_the_careful_pass_changes_is_flagged(
 ) -> None:
     lines = [msgspec.json.encode(r) for r in records] + raw
     for redactor in (REDACTOR, REDACTOR_EXTRA):
-        assert redactor._prefiltered is not None
-        candidates = set(redactor._prefiltered.prefilter.candidates(lines))
+        assert redactor._line_scan is not None
+        candidates = set(redactor._line_scan(lines))
         flagged = set(redactor.scan(lines))
         for i, line in enumerate(lines):
             if _changed(redactor, line):

@@ -143,10 +143,10 @@ def test_scan_failure_flags_everything(monkeypatch: pytest.MonkeyPatch) -> None:
         def candidates(self, lines: list[bytes]) -> list[int]:
             raise MemoryError
 
-    if r._prefiltered is not None:
-        monkeypatch.setattr(r._prefiltered, "prefilter", Broken())
+    if r._line_scan is not None:
+        monkeypatch.setattr(r, "_line_scan", Broken().candidates)
         assert r.scan([b"a", b"b", b"cvv"]) == [0, 1, 2]
-    monkeypatch.setattr(r, "_prefiltered", None)  # the regex scan, as without the C step
+    monkeypatch.setattr(r, "_line_scan", None)  # the regex scan, as without the C step
     monkeypatch.setattr(r, "_scan", Broken())
     assert r.scan([b"a", b"b", b"cvv"]) == [0, 1, 2]
 

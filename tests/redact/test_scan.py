@@ -166,7 +166,7 @@ def test_without_the_c_extension_the_regex_scan_runs(
     monkeypatch.setattr(module, "load_prefilter", lambda names: None)
     with caplog.at_level("WARNING", logger="collector.redact"):
         slow = Redactor(RedactConfig())
-    assert slow._prefiltered is None
+    assert slow._line_scan is None
     assert "not built" in caplog.text
     lines = [*realistic_batch(500), b"card " + PAN]
     assert slow.scan(lines) == Redactor(RedactConfig()).scan(lines)
@@ -183,7 +183,7 @@ def test_where_the_c_has_no_vector_form_the_regex_scan_picks_lines(
 
     monkeypatch.setattr(module, "prefilter_form", lambda: "scalar")
     redactor = Redactor(RedactConfig())
-    assert redactor._prefiltered is None
+    assert redactor._line_scan is None
     lines = [*realistic_batch(300), b"card " + PAN]
     assert redactor.scan(lines) == flagged_lines(redactor._scan, lines)
     assert redactor.redact_text("card " + PAN.decode()) != "card " + PAN.decode()
