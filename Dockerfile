@@ -6,9 +6,9 @@
 #     --build-arg REVISION="$(git rev-parse HEAD)" .
 #
 # The build stage compiles the redactor's C pre-scan, turns the project and every
-# dependency into wheels, installs only those wheels (--no-index) into a virtualenv, then
-# removes pip and setuptools from it; the runtime stage copies that venv alone: no
-# compiler, no build tools, no pip, no cache.
+# dependency (from requirements/runtime.lock) into wheels, installs only those wheels
+# (--no-index) into a virtualenv, then removes pip and setuptools from it; the runtime
+# stage copies that venv alone: no compiler, no build tools, no pip, no cache.
 # The runtime needs no shell: ENTRYPOINT, CMD and HEALTHCHECK use the exec form. The root
 # filesystem can be mounted read-only: the only path the process writes is the checkpoint
 # directory (/var/lib/collector, a volume in Kubernetes).
@@ -27,11 +27,16 @@ WORKDIR /src
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc libc6-dev \
  && rm -rf /var/lib/apt/lists/*
+# Every dependency, and the build backend, comes from the locks (exact versions, hashes):
+# a release made after the lock changes nothing in the image.
+COPY requirements/runtime.lock requirements/build.lock ./requirements/
 COPY pyproject.toml README.md ./
 COPY collector ./collector
-RUN pip wheel --wheel-dir /wheels . \
+RUN pip install --require-hashes --no-deps -r requirements/build.lock \
+ && pip wheel --require-hashes --no-deps --wheel-dir /wheels -r requirements/runtime.lock \
+ && pip wheel --no-deps --no-build-isolation --wheel-dir /wheels . \
  && python -m venv /opt/collector \
- && /opt/collector/bin/pip install --no-index --find-links /wheels collector \
+ && /opt/collector/bin/pip install --no-index --no-deps /wheels/*.whl \
  && /opt/collector/bin/pip uninstall --yes pip setuptools \
  && /opt/collector/bin/python -m compileall -q /opt/collector
 

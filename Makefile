@@ -5,12 +5,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint typecheck pytest sanitize bench bench-micro deps deps-test clean
+.PHONY: lock run test lint typecheck pytest sanitize bench bench-micro deps deps-test clean
 
-$(VENV)/.stamp: pyproject.toml collector/redact/_prefilter.c collector/redact/_prefilter_vec.h
+# Installs come from requirements/dev.lock (exact versions with hashes), so a release made
+# tomorrow changes nothing here; `make lock` refreshes the locks on purpose. The project itself
+# is installed without build isolation: its build backend comes from the lock too.
+$(VENV)/.stamp: pyproject.toml requirements/dev.lock collector/redact/_prefilter.c collector/redact/_prefilter_vec.h
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,bench]'
+	$(PY) -m pip install -q --require-hashes --no-deps -r requirements/dev.lock
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	touch $@
 
 node_modules/.stamp: package.json package-lock.json
@@ -29,10 +33,21 @@ node_modules/.stamp: package.json package-lock.json
 # checkov (the k8s/Dockerfile policy linter) gets its own venv: it pulls ~80 packages and
 # would downgrade some of ours.
 CHECKOV_VENV := .venv-checkov
-$(CHECKOV_VENV)/.stamp:
+$(CHECKOV_VENV)/.stamp: requirements/checkov.lock
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install -q 'checkov==3.3.30'
+	$(CHECKOV_VENV)/bin/pip install -q --require-hashes --no-deps -r requirements/checkov.lock
 	touch $@
+
+# Refresh the locks (a deliberate step: review the diff, then run `make test`). uv resolves;
+# it runs from its own throwaway venv and is not a dependency of the project.
+UV_VENV := .venv-uv
+LOCK := $(UV_VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 --no-header
+lock:
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install -q 'uv==0.13.9'
+	$(LOCK) pyproject.toml -o requirements/runtime.lock
+	$(LOCK) pyproject.toml requirements/build.in --extra test --extra bench -o requirements/dev.lock
+	$(LOCK) requirements/checkov.in -o requirements/checkov.lock
 
 deps: $(VENV)/.stamp node_modules/.stamp
 
@@ -64,4 +79,4 @@ bench: deps
 	$(PY) -m benches.flood $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .stamp-prometheus .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(UV_VENV) node_modules .stamp-prometheus .pytest_cache .mypy_cache .ruff_cache

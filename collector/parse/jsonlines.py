@@ -45,12 +45,10 @@ def decode_one(line: bytes, message_key: str, errors: dict[str, int]) -> dict[st
     """
     try:
         value = _ANY.decode(line)
-    except UnicodeDecodeError:
-        try:
-            value = _ANY.decode(text_of(line).encode())
-        except Exception:
-            return unparsed(text_of(line), "invalid_json", message_key, errors)
     except Exception:
+        repaired = _valid_utf8(line)
+        if repaired is not line:  # msgspec < 0.23 raised UnicodeDecodeError, 0.23 DecodeError
+            return decode_one(repaired, message_key, errors)
         if line.startswith(_BOM):  # a file written with a byte order mark: its first line
             record = decode_one(line[len(_BOM) :], message_key, {})
             if PARSE_ERROR_KEY not in record:
@@ -59,6 +57,21 @@ def decode_one(line: bytes, message_key: str, errors: dict[str, int]) -> dict[st
     if type(value) is dict:
         return value
     return {message_key: value}
+
+
+def _valid_utf8(line: bytes) -> bytes:
+    """`line` itself when it is valid UTF-8, else a copy with U+FFFD for the bad bytes.
+
+    The documented behaviour (invalid UTF-8 inside JSON is replaced, the line still parses)
+    is ours, not the JSON library's: msgspec changed it between releases.
+    """
+    if line.isascii():
+        return line
+    try:
+        line.decode()
+    except UnicodeDecodeError:
+        return text_of(line).encode()
+    return line
 
 
 class KeyedParser:
