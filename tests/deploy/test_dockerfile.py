@@ -122,7 +122,12 @@ def test_build_context_holds_what_the_build_copies_and_nothing_else() -> None:
                 f"COPY {item}: not in the build context"
             )
     assert "collector/__init__.py" in sent
-    leaked = {f.split("/")[0] for f in sent} - {"collector", "pyproject.toml", "README.md", "requirements"}
+    leaked = {f.split("/")[0] for f in sent} - {
+        "collector",
+        "pyproject.toml",
+        "README.md",
+        "requirements",
+    }
     assert not leaked, f"sent to the build context: {sorted(leaked)}"
     assert not any(f.endswith(".pyc") for f in sent)
 
