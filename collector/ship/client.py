@@ -25,8 +25,10 @@ import random
 import socket
 import ssl
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 
 from collector.flow import Chunk
 from collector.metrics.pipeline import (
@@ -57,6 +59,39 @@ log = logging.getLogger("collector.ship")
 
 # gzip of a 1 MiB chunk takes ~10 ms: off the event loop from this size on.
 _THREAD_COMPRESS_BYTES = 64 * 1024
+
+
+def _ack_key(message: object) -> str | None:
+    """The chunk id of `{"ack": id}` (read raw: keys and values are bytes), else None."""
+    if not isinstance(message, dict) or len(message) != 1:
+        return None
+    value = message.get(b"ack")
+    if not isinstance(value, bytes):
+        return None
+    try:
+        return value.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+def _unexpected_reply(server: str, message: object) -> ConnectFailure:
+    """What the server sent instead of an ack, by shape only (never its bytes)."""
+    if isinstance(message, list) and message[:1] == [b"HELO"]:
+        return ConnectFailure(
+            "auth", f"{server}: the server wants a shared-key handshake; set forward.security"
+        )
+    kind = type(message).__name__
+    return ConnectFailure("protocol", f"{server}: unexpected reply (a msgpack {kind}, not an ack)")
+
+
+def _internal_error(server: str, doing: str, error: Exception) -> ConnectFailure:
+    """A failure nobody foresaw, on one connection: logged with where it happened (not its
+    text, which may quote the peer's bytes) and treated as that connection failing, so the
+    process and the other connections carry on."""
+    frame = traceback.extract_tb(error.__traceback__)[-1:]
+    where = f"{Path(frame[0].filename).name}:{frame[0].lineno}" if frame else "?"
+    log.error("%s: unexpected %s while %s (at %s)", server, type(error).__name__, doing, where)
+    return ConnectFailure("internal", f"{server}: unexpected {type(error).__name__} while {doing}")
 
 
 class ForwardSetupError(ValueError):
@@ -206,6 +241,8 @@ class ForwardClient:
         CHUNKS_SENT.labels(ep.name).inc()
         RECORDS_SENT.labels(ep.name).inc(entry.chunk.count)
         BYTES_SENT.labels(ep.name).inc(len(entry.payload))
+        # A server that refuses keepalive answers one message and closes: one chunk each.
+        ep.conn.spent = not ep.conn.keepalive
         try:
             ep.conn.write(entry.payload)
         except (OSError, RuntimeError):
@@ -231,21 +268,17 @@ class ForwardClient:
     # --- acks -----------------------------------------------------------------------------
 
     def _on_reply(self, ep: Endpoint[_Pending], message: object) -> None:
-        if isinstance(message, dict) and isinstance(message.get("ack"), str):
-            entry = self._pending.get(message["ack"])
-            if entry is None or entry.done:
-                log.debug(
-                    "%s: ack for a chunk no longer pending (already acked elsewhere)", ep.name
-                )
-                return
-            ep.failures = 0
-            self._complete(entry, acked_by=ep)
-        elif isinstance(message, list | tuple) and message[:1] == ["HELO"]:
-            raise ConnectFailure(
-                "auth", f"{ep.name}: the server wants a shared-key handshake; set forward.security"
-            )
-        else:
-            log.debug("%s: ignoring an unexpected reply", ep.name)
+        """An ack completes its chunk; anything else closes the connection (a receiver
+        sends nothing but acks once the handshake is done). Strings arrive as bytes."""
+        key = _ack_key(message)
+        if key is None:
+            raise _unexpected_reply(ep.name, message)
+        entry = self._pending.get(key)
+        if entry is None or entry.done:
+            log.debug("%s: ack for a chunk no longer pending (already acked elsewhere)", ep.name)
+            return
+        ep.failures = 0
+        self._complete(entry, acked_by=ep)
 
     def _complete(self, entry: _Pending, acked_by: Endpoint[_Pending] | None) -> None:
         """The one place a chunk leaves `_pending` as delivered: `on_ack` exactly once."""
@@ -299,7 +332,8 @@ class ForwardClient:
         self._changed.clear()
 
     async def _keep(self, ep: Endpoint[_Pending]) -> None:
-        """Keep one connection to `ep` open for as long as it is in the pool."""
+        """Keep one connection to `ep` open for as long as it is in the pool. Nothing the
+        peer sends ends this loop: every failure is that connection's failure."""
         try:
             while not ep.retired:
                 while ep.standby and not self._pool.standby_wanted():
@@ -315,23 +349,35 @@ class ForwardClient:
                 except ConnectFailure as failure:
                     self._connect_failed(ep, failure)
                     continue
+                except Exception as e:
+                    self._connect_failed(ep, _internal_error(ep.name, "connecting", e))
+                    continue
                 self._up(ep, conn)
-                reason, detail = "closed", ""
-                try:
-                    while True:
-                        for message in await conn.read_messages():
-                            self._on_reply(ep, message)
-                except ConnectFailure as failure:
-                    reason, detail = failure.reason, str(failure)
-                except ssl.SSLError as e:
-                    reason, detail = "tls", str(e.reason or e)
-                except (ConnectionError, OSError) as e:
-                    reason, detail = ep.fail_reason or "closed", str(e) or type(e).__name__
-                except Exception:
-                    log.exception("%s: unexpected error on the connection", ep.name)
-                self._down(ep, reason, detail)
+                failure = await self._serve(ep, conn)
+                if failure is None:
+                    self._recycle(ep)
+                else:
+                    self._down(ep, failure.reason, str(failure))
         finally:
             self._release(ep)
+
+    async def _serve(self, ep: Endpoint[_Pending], conn: Connection) -> ConnectFailure | None:
+        """Read replies until the connection ends; why it ended, or None when a server
+        that refuses keepalive closed it after answering, as it said it would."""
+        try:
+            while True:
+                for message in await conn.read_messages():
+                    self._on_reply(ep, message)
+        except ConnectFailure as failure:
+            return failure
+        except ssl.SSLError as e:
+            return ConnectFailure("tls", f"{ep.name}: {e.reason or type(e).__name__}")
+        except (ConnectionError, OSError) as e:
+            if conn.spent and not ep.inflight:
+                return None
+            return ConnectFailure(ep.fail_reason or "closed", str(e) or type(e).__name__)
+        except Exception as e:
+            return _internal_error(ep.name, "reading replies", e)
 
     async def _connect(self, ep: Endpoint[_Pending]) -> Connection:
         creds = None
@@ -371,6 +417,16 @@ class ForwardClient:
         CHUNKS_FAILED.labels(ep.name, failure.reason).inc()
         log.warning("%s (attempt %d, %d chunks waiting)", failure, ep.failures, len(self._queue))
         self._notify_changed()
+
+    def _recycle(self, ep: Endpoint[_Pending]) -> None:
+        """The server closed after answering our one chunk (its HELO said keepalive false):
+        not a failure, so reconnect at once, without backoff or a failure count."""
+        if ep.conn is not None:
+            ep.conn.abort()
+            ep.conn = None
+        ep.state = "connecting"
+        self._queue.extendleft(reversed(self._take_inflight(ep)))
+        log.debug("%s: closed after its answer (keepalive false); reconnecting", ep.name)
 
     def _down(self, ep: Endpoint[_Pending], reason: str, detail: str) -> None:
         """A connection that was up ended: back off, resend what it had in flight."""

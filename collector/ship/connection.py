@@ -1,7 +1,12 @@
 """One Forward connection: TCP (or TLS) to one address, the handshake, reading replies.
 
-Everything that can go wrong while opening a connection becomes a `ConnectFailure` with a
-fixed `reason` (connect, tls, auth) for the metrics and a message that names the server.
+Everything that can go wrong while opening or reading a connection becomes a
+`ConnectFailure` with a fixed `reason` (connect, tls, auth, protocol) for the metrics and a
+message that names the server and never quotes the peer's bytes.
+
+Replies are decoded with `raw=True`: every msgpack `str` and `bin` arrives as bytes. The
+spec's nonce and salts are binary, Fluent Bit packs them as `str` holding random bytes,
+and a peer's bytes must never be able to raise a decode error where we do not expect one.
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ from collector.ship.handshake import (
 )
 
 _READ_SIZE = 64 * 1024
+# Replies are acks and handshake messages (a few hundred bytes); a peer that streams more
+# without a complete message is not speaking Forward.
+_MAX_REPLY_BUFFER = 1024 * 1024
+_NOTHING = object()
 _KEEPALIVE_PROBES = 3
 _encoder = msgspec.msgpack.Encoder()
 
@@ -34,6 +43,12 @@ class ConnectFailure(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+def _protocol_error(server: str, error: Exception) -> ConnectFailure:
+    """Bytes that are not msgpack (or nest too deep, or overflow the buffer): name the
+    error's type only, since its text may quote the peer's bytes."""
+    return ConnectFailure("protocol", f"{server}: unreadable reply ({type(error).__name__})")
 
 
 def make_ssl_context(cfg: TLSConfig) -> ssl.SSLContext | None:
@@ -74,33 +89,51 @@ class Connection:
     """An open, authenticated connection. Writes never block (the number of chunks in
     flight bounds what can be buffered); replies are read by whoever owns the connection."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: str = ""
+    ) -> None:
         self.reader = reader
         self.writer = writer
-        self._unpacker = msgpack.Unpacker(raw=False, max_buffer_size=16 * 1024 * 1024)
+        self.server = server
+        self._unpacker = msgpack.Unpacker(raw=True, max_buffer_size=_MAX_REPLY_BUFFER)
         self.closing = False
+        # From the server's HELO: False means it closes after answering one message.
+        self.keepalive = True
+        self.spent = False  # keepalive off and a chunk already written: take no more
 
     async def read_messages(self) -> list[Any]:
-        """The next replies; raises ConnectionError when the peer closed."""
-        data = await self.reader.read(_READ_SIZE)
-        if not data:
-            raise ConnectionError("closed by the peer")
-        self._unpacker.feed(data)
-        try:
-            return list(self._unpacker)
-        except (ValueError, msgpack.UnpackException) as e:
-            raise ConnectionError(f"unreadable reply: {type(e).__name__}") from None
+        """The next replies (strings as bytes); raises ConnectionError when the peer
+        closed and ConnectFailure("protocol") when it sent something that is not msgpack."""
+        await self._feed()
+        messages = []
+        while (message := self._next()) is not _NOTHING:
+            messages.append(message)
+        return messages
 
     async def read_one(self, timeout: float) -> Any:
         """One reply within `timeout` (handshake only: the exchange is strictly turn by turn)."""
         async with asyncio.timeout(timeout):
-            while True:
-                for message in self._unpacker:
-                    return message
-                data = await self.reader.read(_READ_SIZE)
-                if not data:
-                    raise ConnectionError("closed by the peer")
-                self._unpacker.feed(data)
+            while (message := self._next()) is _NOTHING:
+                await self._feed()
+            return message
+
+    async def _feed(self) -> None:
+        data = await self.reader.read(_READ_SIZE)
+        if not data:
+            raise ConnectionError("closed by the peer")
+        try:
+            self._unpacker.feed(data)
+        except msgpack.BufferFull as e:
+            raise _protocol_error(self.server, e) from None
+
+    def _next(self) -> Any:
+        """The next complete message, or `_NOTHING` until more bytes arrive."""
+        try:
+            return self._unpacker.unpack()
+        except msgpack.OutOfData:
+            return _NOTHING
+        except (ValueError, TypeError, msgpack.UnpackException) as e:
+            raise _protocol_error(self.server, e) from None
 
     def write(self, data: bytes) -> None:
         self.writer.write(data)
@@ -150,7 +183,7 @@ async def open_connection(
     except OSError as e:
         raise ConnectFailure("connect", f"{server}: connect failed: {e.strerror or e}") from None
     _set_keepalive(writer.get_extra_info("socket"), keepalive_interval)
-    conn = Connection(reader, writer)
+    conn = Connection(reader, writer, server)
     if creds is None:
         return conn
     try:
@@ -162,13 +195,14 @@ async def open_connection(
 
 
 async def _handshake(conn: Connection, creds: Credentials, server: str, timeout: float) -> None:
+    """HELO → PING → PONG; every way it can fail is a ConnectFailure that names the server."""
     try:
         helo = parse_helo(await conn.read_one(timeout), server)
         ping, salt = build_ping(helo, creds, server)
         conn.write(_encoder.encode(ping))
         check_pong(await conn.read_one(timeout), helo, creds, salt, server)
     except HandshakeError as e:
-        raise ConnectFailure("auth", str(e)) from None
+        raise ConnectFailure(e.reason, str(e)) from None
     except TimeoutError:
         raise ConnectFailure(
             "auth",
@@ -181,3 +215,4 @@ async def _handshake(conn: Connection, creds: Credentials, server: str, timeout:
         raise ConnectFailure(
             "auth", f"{server}: connection lost during the handshake: {e}"
         ) from None
+    conn.keepalive = helo.keepalive

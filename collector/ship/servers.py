@@ -70,7 +70,10 @@ class Endpoint(Generic[P]):
 
     @property
     def ready(self) -> bool:
-        return self.state == "up" and self.conn is not None and not self.conn.closing
+        """Up and able to take a chunk now (a server that refuses keepalive takes one
+        chunk per connection)."""
+        conn = self.conn
+        return self.state == "up" and conn is not None and not conn.closing and not conn.spent
 
     def __repr__(self) -> str:
         return f"Endpoint({self.name}, {self.state})"

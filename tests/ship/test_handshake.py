@@ -7,6 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import msgpack  # type: ignore[import-untyped]
 import pytest
 
 from collector.ship.config import SecurityConfig
@@ -68,7 +69,7 @@ def test_ping_passes_fluentservers_check_and_its_pong_passes_ours() -> None:
         console.log(JSON.stringify(p.generatePong('aggregator', true, '', r.sharedKeyInfo)));
         """
     )
-    assert check_pong(pong, helo, CREDS, salt, "srv") == "aggregator"
+    assert check_pong(raw(pong), helo, CREDS, salt, "srv") == b"aggregator"
 
 
 @pytest.mark.integration
@@ -89,7 +90,7 @@ def test_fluentserver_rejects_a_ping_with_the_wrong_key() -> None:
 
 
 def test_ping_layout_without_user_auth() -> None:
-    helo = Helo(nonce=NONCE, auth="", keepalive=True)
+    helo = Helo(nonce=NONCE, auth=b"", keepalive=True)
     ping, salt = build_ping(helo, CREDS, "srv", salt="s")
     assert ping == [
         "PING",
@@ -102,10 +103,13 @@ def test_ping_layout_without_user_auth() -> None:
     assert salt == "s"
 
 
-def test_server_asking_for_a_password_we_lack_is_a_clear_error() -> None:
+def test_an_auth_salt_without_our_username_sends_empty_user_fields() -> None:
+    """Fluentd and Fluent Bit send an auth salt whenever security is on, user auth or not:
+    the salt alone must not stop a client that has no user (the server refuses if it
+    needs one, and says so in its PONG)."""
     helo = Helo(nonce=NONCE, auth=AUTH, keepalive=True)
-    with pytest.raises(HandshakeError, match="requires a username and password"):
-        build_ping(helo, Credentials(self_hostname="pod", shared_key=Secret("k")), "srv")
+    ping, _ = build_ping(helo, Credentials(self_hostname="pod", shared_key=Secret("k")), "srv")
+    assert ping[4:] == ["", ""]
 
 
 def pong_for(server_hostname: str, key: str, salt: str = "s", ok: bool = True) -> list[object]:
@@ -113,11 +117,24 @@ def pong_for(server_hostname: str, key: str, salt: str = "s", ok: bool = True) -
             shared_key_digest(salt, server_hostname, NONCE, key)]  # fmt: skip
 
 
-HELO = Helo(nonce=NONCE, auth="", keepalive=True)
+HELO = Helo(nonce=NONCE, auth=b"", keepalive=True)
+
+
+def raw(message: object) -> object:
+    """`message` as the client reads it off the wire (msgpack, strings as bytes)."""
+    return msgpack.unpackb(msgpack.packb(message, use_bin_type=True), raw=True)
 
 
 def test_pong_with_the_right_digest_is_accepted() -> None:
-    assert check_pong(pong_for("agg", "k3y"), HELO, CREDS, "s", "srv") == "agg"
+    assert check_pong(raw(pong_for("agg", "k3y")), HELO, CREDS, "s", "srv") == b"agg"
+
+
+def test_a_non_utf8_server_hostname_is_hashed_as_its_bytes() -> None:
+    hostname = b"\xc1agg\xff"
+    pong = ["PONG", True, "", hostname, shared_key_digest("s", hostname, NONCE, "k3y")]
+    # Packed as msgpack str, the way a C receiver packs whatever bytes it has.
+    wire = msgpack.unpackb(msgpack.packb(pong, use_bin_type=False), raw=True)
+    assert check_pong(wire, HELO, CREDS, "s", "srv") == hostname
 
 
 @pytest.mark.parametrize(
@@ -128,24 +145,49 @@ def test_pong_with_the_right_digest_is_accepted() -> None:
         (pong_for("agg", "k3y", ok=False), "refused the handshake: shared key mismatch"),
         (pong_for("payments-pod", "k3y"), "self_hostname"),
         (["HELO", {}], "expected PONG"),
+        (["PONG", True, "", 7, "digest"], "malformed PONG"),
+        (["PONG", False, b"\xc1\xff" * 3, "", ""], "refused the handshake: \\(6 bytes"),
     ],
 )
 def test_bad_pongs_are_refused_without_showing_the_key(pong: list[object], message: str) -> None:
     with pytest.raises(HandshakeError, match=message) as err:
-        check_pong(pong, HELO, CREDS, "s", "srv:24224")
+        check_pong(raw(pong), HELO, CREDS, "s", "srv:24224")
     text = str(err.value)
     assert "srv:24224" in text
     assert "k3y" not in text, "the key leaked into an error"
 
 
-def test_parse_helo_accepts_bytes_or_str_nonce() -> None:
-    assert (
-        parse_helo(["HELO", {"nonce": NONCE, "auth": AUTH, "keepalive": True}], "s").nonce == NONCE
-    )
-    helo = parse_helo(["HELO", {"nonce": "abc"}], "s")
-    assert (helo.nonce, helo.auth, helo.keepalive) == ("abc", "", True)
-    with pytest.raises(HandshakeError, match="without a nonce"):
-        parse_helo(["HELO", {}], "s")
+def helo_bytes(nonce: bytes, auth: bytes, *, as_bin: bool, keepalive: bool | None) -> bytes:
+    """A HELO as a receiver writes it: Fluent Bit packs the random nonce and salt as
+    msgpack `str` (use_bin_type=False) and sends no keepalive; Fluentd packs them as `bin`
+    and sends keepalive."""
+    options: dict[str, object] = {"nonce": nonce, "auth": auth}
+    if keepalive is not None:
+        options["keepalive"] = keepalive
+    return bytes(msgpack.packb(["HELO", options], use_bin_type=as_bin))
+
+
+@pytest.mark.parametrize(
+    ("as_bin", "keepalive"),
+    [(False, None), (True, True), (True, False)],
+    ids=["fluent-bit", "fluentd", "fluentd-deny-keepalive"],
+)
+def test_parse_helo_reads_nonce_and_salt_as_bytes_however_packed(
+    as_bin: bool, keepalive: bool | None
+) -> None:
+    nonce = b"\xc1" + NONCE[1:]  # 0xc1 is never valid UTF-8 (the byte of issue 17)
+    wire = helo_bytes(nonce, AUTH, as_bin=as_bin, keepalive=keepalive)
+    helo = parse_helo(msgpack.unpackb(wire, raw=True), "s")
+    assert (helo.nonce, helo.auth, helo.keepalive) == (nonce, AUTH, keepalive is not False)
+
+
+def test_parse_helo_refuses_what_is_not_a_helo_as_a_protocol_error() -> None:
+    for message in (["HELO", {}], ["HELO", {b"nonce": 5}], ["HELLO", {}], {b"ack": b"x"}, None):
+        with pytest.raises(HandshakeError) as err:
+            parse_helo(message, "s")
+        assert err.value.reason == "protocol"
+    helo = parse_helo(["HELO", {"nonce": "abc"}], "s")  # already decoded: its UTF-8 bytes
+    assert (helo.nonce, helo.auth, helo.keepalive) == (b"abc", b"", True)
 
 
 def test_secret_never_prints() -> None:

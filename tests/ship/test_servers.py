@@ -22,6 +22,7 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
 
 class FakeConn:
     closing = False
+    spent = False
 
 
 def endpoint(
