@@ -65,15 +65,22 @@ class ConfigError(Exception):
         self.errors = errors
 
 
+# How YAML data becomes the Structs: units through `dec_hook`, and a string where a number
+# or boolean is expected converted to it (`port: "${PORT}"`, since interpolation gives
+# strings). A string key never receives a number read out of a string.
+_CONVERT: dict[str, Any] = {"dec_hook": dec_hook, "strict": False}
+
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 def interpolate(value: Any, env: typing.Mapping[str, str], missing: list[str]) -> Any:
     """Replace `${VAR}` and `${VAR:-default}` in every string of the parsed YAML.
 
-    Done on values, not on the file text, so comments may mention `${VAR}` freely. A
-    value that is one reference alone is read again as YAML, so `port: ${PORT:-24224}`
-    is a number. Lower-case names (`${source}`, `${file}`, `${record.x}`) are tag
+    Done on values, not on the file text, so comments may mention `${VAR}` freely. The
+    result is always a string, never YAML read again: a secret such as `p@ss #word` or
+    `0123456` must reach the handshake as written. Typed keys still take `${PORT:-24224}`,
+    because the loader converts strings to the number or boolean a key expects
+    (`_CONVERT`). Lower-case names (`${source}`, `${file}`, `${record.x}`) are tag
     template fields, never environment variables. Unset names with no default are
     appended to `missing`.
     """
@@ -95,14 +102,7 @@ def interpolate(value: Any, env: typing.Mapping[str, str], missing: list[str]) -
         missing.append(name)
         return ""
 
-    whole = _VAR.fullmatch(value)
-    result = _VAR.sub(repl, value)
-    if whole is not None and not whole.group(1).islower() and result:
-        try:
-            return yaml.safe_load(result)
-        except yaml.YAMLError:
-            return result
-    return result
+    return _VAR.sub(repl, value)
 
 
 def load_config(path: str, env: typing.Mapping[str, str] | None = None) -> Config:
@@ -127,7 +127,7 @@ def parse_config(text: str, env: typing.Mapping[str, str] | None = None) -> Conf
     errors.extend(validate(raw, Config))
     if errors:
         raise ConfigError(errors)
-    return msgspec.convert(raw, Config, dec_hook=dec_hook)
+    return msgspec.convert(raw, Config, **_CONVERT)
 
 
 def validate(value: Any, type_: Any, path: str = "") -> list[str]:
@@ -144,7 +144,7 @@ def validate(value: Any, type_: Any, path: str = "") -> list[str]:
     if origin is dict and isinstance(value, dict) and _struct_in(args[1])[0] is not None:
         return [e for k, v in value.items() for e in validate(v, args[1], _join(path, str(k)))]
     try:
-        msgspec.convert(value, type_, dec_hook=dec_hook)
+        msgspec.convert(value, type_, **_CONVERT)
     except msgspec.ValidationError as e:
         return [f"{path or '(root)'}: {_reason(e)}"]
     return []
@@ -168,7 +168,7 @@ def _validate_struct(value: Any, struct_type: type[msgspec.Struct], path: str) -
     if not errors:
         known = {k: v for k, v in value.items() if k in fields}
         try:
-            msgspec.convert(known, struct_type, dec_hook=dec_hook)
+            msgspec.convert(known, struct_type, **_CONVERT)
         except msgspec.ValidationError as e:
             errors.append(f"{path or '(root)'}: {_reason(e)}")
     return errors

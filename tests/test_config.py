@@ -100,3 +100,31 @@ def test_shipped_default_config_is_valid() -> None:
 def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         load_config(str(tmp_path / "missing.yaml"))
+
+
+@pytest.mark.parametrize("secret", ["p@ss #word", "0123456", "true", "[a, b]", "{k: v}", "1e3"])
+def test_an_interpolated_secret_keeps_its_literal_text(secret: str) -> None:
+    text = MINIMAL.replace(
+        "servers: [{host: h}]",
+        'servers: [{host: h}], security: {shared_key: "${KEY}", username: u, password: "${PW}"}',
+    )
+    cfg = parse_config(text, {"KEY": secret, "PW": secret})
+    assert cfg.forward.security is not None
+    same = cfg.forward.security.shared_key == secret and cfg.forward.security.password == secret
+    assert same, "an interpolated secret was read again as YAML"
+
+
+def test_interpolated_values_are_strings_that_typed_keys_convert() -> None:
+    text = """
+sources: [{name: a, paths: ["${DIR}/*.log"], max_open_files: "${FILES}"}]
+forward: {servers: [{host: "${HOST}", port: "${PORT}"}], require_ack: "${ACK}"}
+"""
+    cfg = parse_config(
+        text, {"DIR": "/l", "FILES": "12", "HOST": "10", "PORT": "24230", "ACK": "false"}
+    )
+    assert cfg.sources[0].max_open_files == 12
+    assert cfg.forward.servers[0].host == "10"  # a host of digits stays a string
+    assert cfg.forward.servers[0].port == 24230
+    assert cfg.forward.require_ack is False
+    errors = errors_of(text, {"DIR": "/l", "FILES": "many", "HOST": "h", "PORT": "1", "ACK": "no"})
+    assert any(e.startswith("sources[0].max_open_files:") for e in errors)
