@@ -13,15 +13,33 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from typing import Annotated, Any
 
 import msgspec
 
 from collector.flow import Ticket
-from collector.tail.fingerprint import Fingerprint
+from collector.tail.fingerprint import FINGERPRINT_BYTES, Fingerprint
 
 log = logging.getLogger("collector.tail")
 
 CHECKPOINT_FILE = "checkpoints.json"
+
+
+class _StoredFingerprint(msgspec.Struct):
+    """A fingerprint as read back from disk: checked, because a hand-edited or corrupt
+    file must cost one entry, not the start of the collector."""
+
+    length: Annotated[int, msgspec.Meta(ge=0, le=FINGERPRINT_BYTES)]
+    digest: str
+
+
+class _StoredEntry(msgspec.Struct):
+    # "dev:ino", or "dev:ino~digest" for the entry of a file cut by copytruncate (source.py)
+    key: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+:[0-9]+(~[0-9a-f]*)?$")]
+    offset: Annotated[int, msgspec.Meta(ge=0)]
+    fingerprint: _StoredFingerprint
+    path: str
+    updated: float
 
 
 class FileCheckpoint(msgspec.Struct):
@@ -35,6 +53,13 @@ class FileCheckpoint(msgspec.Struct):
 class CheckpointFile(msgspec.Struct):
     version: int = 1
     files: list[FileCheckpoint] = []
+
+
+class _LoadedFile(msgspec.Struct):
+    """The file's shape, with each entry left raw to be checked on its own."""
+
+    version: int = 1
+    files: list[Any] = []
 
 
 class CheckpointStore:
@@ -51,7 +76,7 @@ class CheckpointStore:
     def load(self) -> None:
         try:
             with open(self.path, "rb") as f:
-                data = msgspec.json.decode(f.read(), type=CheckpointFile)
+                data = msgspec.json.decode(f.read(), type=_LoadedFile)
         except FileNotFoundError:
             return
         except (OSError, msgspec.DecodeError) as e:
@@ -63,7 +88,16 @@ class CheckpointStore:
             )
             return
         self.existed = True
-        self.entries = {e.key: e for e in data.files}
+        self.entries = {}
+        for i, raw in enumerate(data.files):
+            entry = _valid_entry(raw)
+            if entry is None:
+                log.warning(
+                    "checkpoint entry invalid; dropped (its file is read from the head)",
+                    extra={"path": self.path, "entry": i},
+                )
+                continue
+            self.entries[entry.key] = entry
 
     def update(self, key: str, offset: int, fingerprint: Fingerprint, path: str) -> None:
         self.entries[key] = FileCheckpoint(key, offset, fingerprint, path, time.time())
@@ -124,6 +158,17 @@ class CheckpointStore:
         finally:
             os.close(dir_fd)
         self.last_saved = time.time()
+
+
+def _valid_entry(raw: Any) -> FileCheckpoint | None:
+    """`raw` as a checkpoint entry, or None when it is not one (a negative offset, a
+    fingerprint longer than we take, a key that is no `dev:ino`, a wrong type)."""
+    try:
+        e = msgspec.convert(raw, _StoredEntry)
+    except msgspec.ValidationError:
+        return None
+    fp = Fingerprint(e.fingerprint.length, e.fingerprint.digest)
+    return FileCheckpoint(e.key, e.offset, fp, e.path, e.updated)
 
 
 class _FileMarks:

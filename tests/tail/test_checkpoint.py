@@ -85,3 +85,29 @@ def test_disk_full_keeps_the_old_checkpoint_and_stays_dirty(
     again.load()
     assert again.entries["1:2"].offset == 10  # the old checkpoint is intact
     assert not (tmp_path / "checkpoints.json.tmp").exists()
+
+
+def test_invalid_entries_are_dropped_and_the_rest_kept(tmp_path: Path) -> None:
+    import json
+
+    good = {
+        "key": "1:2",
+        "offset": 7,
+        "fingerprint": {"length": 7, "digest": "ab"},
+        "path": "/a.log",
+        "updated": 1.0,
+    }
+    bad = [
+        {**good, "key": "1:3", "offset": -5},
+        {**good, "key": "1:4", "fingerprint": {"length": -1, "digest": "ab"}},
+        {**good, "key": "1:5", "fingerprint": {"length": 10**6, "digest": "ab"}},
+        {**good, "key": "not-an-inode"},
+        {**good, "key": "1:6", "offset": "7"},
+        "garbage",
+    ]
+    (tmp_path / "checkpoints.json").write_text(json.dumps({"version": 1, "files": [*bad, good]}))
+    store = CheckpointStore(str(tmp_path))
+    store.load()
+    assert store.existed
+    assert list(store.entries) == ["1:2"]
+    assert store.entries["1:2"].offset == 7

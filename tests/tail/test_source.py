@@ -152,3 +152,28 @@ async def test_java_stack_trace_is_one_record_and_the_last_waits_for_flush_timeo
     time.sleep(0.06)
     await h.step()
     assert h.lines()[-1] == b"2024-05-01 INFO recovered"
+
+
+async def test_negative_checkpoint_offset_is_dropped_and_the_file_read_from_head(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from collector.tail.fingerprint import digest
+
+    h = Harness(tmp_path)
+    log = h.logs / "app.log"
+    write(log, "hello")
+    st = os.stat(log)
+    h.state.mkdir()
+    entry = {
+        "key": f"{st.st_dev}:{st.st_ino}",
+        "offset": -5,
+        "fingerprint": {"length": 6, "digest": digest(b"hello\n")},
+        "path": str(log),
+        "updated": time.time(),
+    }
+    (h.state / "checkpoints.json").write_text(json.dumps({"version": 1, "files": [entry]}))
+    h.new_process()
+    await h.step()
+    assert h.lines() == [b"hello"]
