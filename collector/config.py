@@ -127,7 +127,8 @@ def parse_config(text: str, env: typing.Mapping[str, str] | None = None) -> Conf
     errors.extend(validate(raw, Config))
     if errors:
         raise ConfigError(errors)
-    return msgspec.convert(raw, Config, **_CONVERT)
+    cfg: Config = msgspec.convert(raw, Config, **_CONVERT)
+    return cfg
 
 
 def validate(value: Any, type_: Any, path: str = "") -> list[str]:

@@ -38,8 +38,11 @@ class Pipeline:
         self.redactor = Redactor(cfg.redact)
         self.health = Health(float(cfg.metrics.ready_window), float(cfg.metrics.live_window))
         self.derived = DerivedMetrics(cfg.metrics.derived)
+        # Label values (file paths among them) leave through /metrics: scrubbed there.
         self.metrics_server = (
-            MetricsServer(cfg.metrics, self.health) if cfg.metrics.enabled else None
+            MetricsServer(cfg.metrics, self.health, scrub=self.redactor.redact_text)
+            if cfg.metrics.enabled
+            else None
         )
         self.client = ForwardClient(fwd, self._on_ack, on_drop=self._on_drop)
         self.builder = ChunkBuilder(

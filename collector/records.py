@@ -25,6 +25,20 @@ log = logging.getLogger("collector.pipeline")
 
 Record = dict[str, Any]
 
+# Paths remembered with their redacted form; a source rarely sees more files than this.
+_PATH_CACHE_LIMIT = 4096
+
+
+def beside(record: Record, key: str) -> str:
+    """Where our `key` goes in a record whose app wrote `key` itself: `_key` (`__key`, ...).
+
+    The app's own field is the record's truth and is never overwritten; ours sits beside
+    it under the first free name with one more leading underscore.
+    """
+    while key in record:
+        key = "_" + key
+    return key
+
 
 def _parsing_config(cfg: SourceConfig) -> SourceConfig:
     """Raw mode ships each line as text under `log`, the way Fluent Bit does without a parser."""
@@ -52,6 +66,7 @@ class SourceRoute:
         self.pod_meta = pod_meta
         self.file_key = metadata_cfg.file_key if metadata_cfg.enabled else None
         self._tag_cache: dict[str, str | None] = {}
+        self._shown: dict[str, str] = {}
         # A regex parser names its own keys: a `cvv` group holds "123", which no scan of the
         # raw line can tell from any number, so such a source walks every record.
         self.walk_all = bool(
@@ -124,28 +139,44 @@ class SourceRoute:
         if partial:
             m.PARTIAL_LINES.labels(self.cfg.name).inc(partial)
 
+    def shown_path(self, path: str) -> str:
+        """`path` as it may leave the pod: a file named after a card is redacted like a line.
+
+        Path-derived values (the `file` field, `${file}` in tags) are added after the
+        records were redacted, so they pass through the redactor here, once per file.
+        """
+        shown = self._shown.get(path)
+        if shown is None:
+            if len(self._shown) >= _PATH_CACHE_LIMIT:
+                self._shown.clear()
+            shown = self._shown[path] = self.redactor.redact_text(path)
+        return shown
+
     def _enrich(self, records: list[Record], path: str) -> None:
+        """Our metadata beside the app's fields, never over them (see `beside`)."""
         meta_key, file_key = self.meta_key, self.file_key
         if meta_key is not None:
             meta = self.pod_meta
             for record in records:
-                record[meta_key] = meta
+                record[beside(record, meta_key) if meta_key in record else meta_key] = meta
         if file_key is not None:
+            shown = self.shown_path(path)
             for record in records:
-                record[file_key] = path
+                record[beside(record, file_key) if file_key in record else file_key] = shown
 
     def groups(
         self, path: str, records: list[Record], times: list[int] | None
     ) -> list[tuple[str, list[Record], list[int] | None]]:
         """Records split by tag; one group when the tag does not depend on records."""
-        if path not in self._tag_cache:
-            self._tag_cache[path] = self.tag.for_file(path)
-        tag = self._tag_cache[path]
+        shown = self.shown_path(path)
+        if shown not in self._tag_cache:
+            self._tag_cache[shown] = self.tag.for_file(shown)
+        tag = self._tag_cache[shown]
         if tag is not None:
             return [(tag, records, times)]
         by_tag: dict[str, tuple[list[Record], list[int]]] = {}
         for i, record in enumerate(records):
-            recs, tms = by_tag.setdefault(self.tag.render(path, record), ([], []))
+            recs, tms = by_tag.setdefault(self.tag.render(shown, record), ([], []))
             recs.append(record)
             tms.append(times[i] if times is not None else 0)
         return [(t, recs, tms) for t, (recs, tms) in by_tag.items()]

@@ -62,3 +62,42 @@ def test_a_failing_parser_ships_text_redacted_and_does_not_raise() -> None:
     assert records[0]["_parse_error"] == "internal"
     leaked = pan in records[0]["message"]  # a bool, so a failure never prints the number
     assert not leaked, "the fallback path skipped redaction"
+
+
+PAN = "4111" + "1111" + "1111" + "1111"  # a public test card number
+
+
+def test_a_card_number_in_the_file_name_is_redacted_in_the_file_field_and_the_tag() -> None:
+    route = route_for("{name: s, paths: [x], tag: 'app.${file}'}")
+    b = batch(b'{"a": 1}')
+    b.path = f"/logs/card-{PAN}.log"
+    records, times = route.records(b)
+    [(tag, _, _)] = route.groups(b.path, records, times)
+    leaked = PAN in records[0]["file"] or PAN in tag  # a bool: a failure never prints it
+    assert not leaked, "a card number in the file name left in the record or the tag"
+    assert records[0]["file"].startswith("/logs/card-") and tag.startswith("app.card-")
+
+
+def test_a_card_number_in_the_file_name_is_redacted_in_per_record_tags() -> None:
+    route = route_for("{name: s, paths: [x], tag: '${file}.${record.level}'}")
+    b = batch(b'{"level": "info"}')
+    b.path = f"/logs/{PAN}.log"
+    records, times = route.records(b)
+    [(tag, _, _)] = route.groups(b.path, records, times)
+    leaked = PAN in tag  # a bool: a failure never prints it
+    assert not leaked, "a card number in the file name reached a tag"
+    assert tag.endswith(".info")
+
+
+def test_the_apps_own_file_and_kubernetes_fields_are_kept_and_ours_go_beside() -> None:
+    cfg = parse_config("sources: [{name: s, paths: [x]}]\nforward: {servers: [{host: h}]}\n", {})
+    route = SourceRoute(cfg.sources[0], Redactor(cfg.redact), cfg.metadata, {"pod_name": "p-0"})
+    line = b'{"file": "Invoice.java", "kubernetes": "v1.30", "_file": "taken"}'
+    records, _ = route.records(batch(line, b'{"m": 1}'))
+    mine, plain = records
+    assert mine["file"] == "Invoice.java" and mine["kubernetes"] == "v1.30"
+    assert mine["_file"] == "taken"
+    assert mine["__file"] == "/logs/app.log"
+    assert mine["_kubernetes"] == {"pod_name": "p-0"}
+    assert plain["file"] == "/logs/app.log" and plain["kubernetes"] == {"pod_name": "p-0"}
+    assert "_file" not in plain and "_kubernetes" not in plain

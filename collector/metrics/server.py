@@ -4,11 +4,18 @@ prometheus_client's WSGI app does the exposition (text 0.0.4, or OpenMetrics whe
 scraper's Accept header asks, gzip when accepted); wsgiref serves it from a background
 thread, so a slow scrape never blocks the event loop and the loop's own stall shows up
 on /healthz.
+
+Each connection has a thread; a client that connects and never sends a request (or stops
+half-way) is dropped after `READ_TIMEOUT`, so idle connections cannot pile up threads.
+The listen backlog is the usual 128, not socketserver's 5: a burst of probes and scrapes
+must not have its SYNs dropped while a 1 s probe timeout is ticking.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -20,10 +27,15 @@ from prometheus_client.exposition import ThreadingWSGIServer
 from collector.metrics.config import MetricsConfig
 from collector.metrics.health import Health
 from collector.metrics.pipeline import REGISTRY
+from collector.metrics.scrub import Scrub, scrubbed
 from collector.metrics.textfile import TextfileCollector
 
 StartResponse = Callable[..., Any]
 _TEXT = ("Content-Type", "text/plain; charset=utf-8")
+READ_TIMEOUT = 10.0  # seconds a connection may take to send its request
+BACKLOG = 128
+
+log = logging.getLogger("collector.metrics")
 
 
 def split_listen(listen: str) -> tuple[str, int]:
@@ -40,14 +52,35 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class _Server(ThreadingWSGIServer):  # type: ignore[misc]
+    request_queue_size = BACKLOG
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that timed out or went away is routine; anything else is logged as one
+        JSON line (socketserver would print a traceback on stderr)."""
+        error = sys.exc_info()[1]
+        if isinstance(error, TimeoutError | ConnectionError):
+            return
+        log.warning(
+            "metrics request failed", extra={"error": type(error).__name__ if error else None}
+        )
+
+
 class MetricsServer:
     def __init__(
-        self, cfg: MetricsConfig, health: Health, registry: CollectorRegistry = REGISTRY
+        self,
+        cfg: MetricsConfig,
+        health: Health,
+        registry: CollectorRegistry = REGISTRY,
+        scrub: Scrub | None = None,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
+        """`scrub` (the redactor's `redact_text`) is applied to every label value served."""
         self._cfg = cfg
         self._health = health
         self._registry = registry
-        self._metrics_app = make_wsgi_app(registry)
+        self._read_timeout = read_timeout
+        self._metrics_app = make_wsgi_app(scrubbed(registry, scrub))
         self._textfile: TextfileCollector | None = None
         self._httpd: WSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -76,12 +109,15 @@ class MetricsServer:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         family, _, _, _, sockaddr = infos[0]
 
-        class Server(ThreadingWSGIServer):  # type: ignore[misc]
+        class Server(_Server):
             address_family = family
+
+        class Handler(_QuietHandler):
+            timeout = self._read_timeout
 
         try:
             self._httpd = make_server(
-                str(sockaddr[0]), port, self.app, Server, handler_class=_QuietHandler
+                str(sockaddr[0]), port, self.app, Server, handler_class=Handler
             )
         except OSError as e:
             msg = f"metrics: cannot listen on {self._cfg.listen}: {e.strerror}"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cards import count_pans
-from tests.support.collector import CollectorProcess, write_config
+from tests.support.collector import DELIVERY_TIMEOUT, CollectorProcess, write_config
 from tests.support.receiver import FluentReceiver
 
 pytestmark = pytest.mark.integration
@@ -65,7 +65,7 @@ def test_spring_exceptions_are_one_record_and_envoy_query_pan_is_masked(
     (logs / "app-1.log").write_text(SPRING)
     (logs / "envoy-1.log").write_text(ENVOY)
     proc = collector_proc(config, env={"POD_NAME": "payment-api-7d9f", "POD_NAMESPACE": "pay"})
-    entries = receiver.wait_for(4, 30)
+    entries = receiver.wait_for(4, DELIVERY_TIMEOUT)
     assert proc.terminate() == 0
 
     app = [e["record"] for e in entries if e["tag"] == "payment.app"]

@@ -196,3 +196,67 @@ def test_server_serves_the_configured_textfiles_while_running(
     finally:
         server.stop()
     assert not any(f.name == "svc_jobs" for f in registry.collect())
+
+
+def test_label_values_are_redacted_on_the_way_out(registry: CollectorRegistry) -> None:
+    from prometheus_client import Gauge
+
+    from collector.redact import Redactor
+    from collector.redact.config import RedactConfig
+
+    pan, other = "4111" + "1111" + "1111" + "1111", "4111" + "1110" + "0007" + "1111"
+    lag = Gauge("lag_bytes", "Lag.", ["file"], registry=registry)
+    lag.labels(f"/logs/card-{pan}.log").set(3)
+    lag.labels(f"/logs/card-{other}.log").set(4)  # masks to the same text as the first
+    lag.labels("/logs/app.log").set(5)
+    cfg = MetricsConfig(listen="127.0.0.1:0")
+    server = MetricsServer(
+        cfg, Health(ready_window=60.0), registry, Redactor(RedactConfig()).redact_text
+    )
+    server.start()
+    try:
+        for path in ("/metrics", "/metrics?name[]=lag_bytes"):
+            body = get(server.port, path).body
+            leaked = pan in body or other in body  # a bool: a failure never prints them
+            assert not leaked, "a card number in a label value reached /metrics"
+            families = list(text_string_to_metric_families(body.replace("# EOF", "") + "# EOF\n"))
+            values = {
+                s.labels["file"]: s.value
+                for f in families
+                if f.name == "lag_bytes"
+                for s in f.samples
+            }
+            assert values["/logs/app.log"] == 5
+            masked = [v for k, v in values.items() if k.startswith("/logs/card-")]
+            assert masked == [7], "two series with one label set: Prometheus would reject both"
+    finally:
+        server.stop()
+
+
+def test_an_idle_connection_is_closed_after_the_read_timeout(registry: CollectorRegistry) -> None:
+    import socket
+    import time
+
+    cfg = MetricsConfig(listen="127.0.0.1:0")
+    server = MetricsServer(cfg, Health(ready_window=60.0), registry, read_timeout=0.5)
+    server.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=60) as idle:
+            start = time.monotonic()
+            closed = idle.recv(1) == b""  # blocks until the server hangs up (or 60 s pass)
+            assert closed and time.monotonic() - start < 60
+            assert get(server.port, "/healthz").status in (200, 503), "server still serves"
+    finally:
+        server.stop()
+
+
+def test_the_listen_backlog_is_not_five(serve: Serve, registry: CollectorRegistry) -> None:
+    server = serve(registry)
+    ss = shutil.which("ss")
+    if ss is None:
+        pytest.skip("ss (iproute2) not installed")
+    out = subprocess.run(
+        [ss, "-Hltn", f"sport = :{server.port}"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    # a listening socket's Send-Q column is its backlog
+    assert int(out[2]) >= 128, out

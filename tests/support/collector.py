@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,12 @@ from typing import Any
 import yaml
 
 from tests.support.receiver import REPO
+
+# Deadlines that hold on a busy 2-core machine: tests wait for events (a log line, a file,
+# a metric) and these only bound how long a broken run takes to fail.
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 90.0
+DELIVERY_TIMEOUT = 120.0
 
 
 def write_config(
@@ -41,10 +49,10 @@ def write_config(
             "retry_initial": "100ms",
             "retry_max": "1s",
             "connect_timeout": "1s",
-            "ack_timeout": "5s",
+            "ack_timeout": "30s",
         },
         "metrics": {"listen": "127.0.0.1:0"},
-        "pipeline": {"checkpoint_interval": "200ms", "shutdown_timeout": "10s"},
+        "pipeline": {"checkpoint_interval": "200ms", "shutdown_timeout": "60s"},
     }
     cfg["sources"][0].update(source or {})
     _merge(cfg, overrides)
@@ -83,14 +91,25 @@ class CollectorProcess:
             self.wait_started()
         return self
 
-    def wait_started(self, timeout: float = 30.0) -> None:
-        """Wait until the collector logged that its sources are open."""
-        ok = wait_until(
-            lambda: any(e.get("msg") == "collector started" for e in self.logs()), timeout
-        )
-        assert ok, "collector did not start"
+    def wait_started(self, timeout: float = START_TIMEOUT) -> None:
+        """Wait until the collector logged that its sources are open (or exited)."""
+        self.wait_log("collector started", timeout)
 
-    def terminate(self, timeout: float = 30.0) -> int:
+    def wait_log(self, msg: str, timeout: float = START_TIMEOUT) -> dict[str, Any]:
+        """The first log line whose `msg` is `msg`; fails early if the process exits."""
+        assert self.proc is not None
+        proc = self.proc
+
+        def found() -> dict[str, Any] | None:
+            return next((e for e in self.logs() if e.get("msg") == msg), None)
+
+        wait_until(lambda: found() is not None or proc.poll() is not None, timeout)
+        entry = found()
+        tail = self.stderr_path.read_text(errors="replace")[-2000:]
+        assert entry is not None, f"no {msg!r} log line (exit code {proc.poll()}): {tail}"
+        return entry
+
+    def terminate(self, timeout: float = STOP_TIMEOUT) -> int:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout)
@@ -129,6 +148,22 @@ def checkpoint_offsets(state: Path) -> dict[str, int]:
     """path -> acked offset, from the collector's checkpoint file."""
     data = json.loads((state / "checkpoints.json").read_text())
     return {e["path"]: e["offset"] for e in data["files"]}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def scrape(port: int, path: str = "/metrics") -> str:
+    """The body of GET `path` on the metrics endpoint, or "" while it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as resp:
+            body: bytes = resp.read()
+            return body.decode()
+    except OSError:
+        return ""
 
 
 def wait_until(predicate: Any, timeout: float, interval: float = 0.1) -> bool:

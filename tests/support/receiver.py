@@ -27,7 +27,7 @@ class FluentReceiver:
         self.extra_args = extra_args or []
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 15.0) -> FluentReceiver:
+    def start(self, timeout: float = 60.0) -> FluentReceiver:
         args = ["node", str(SCRIPT), "--port", str(self.port), "--out", str(self.out)]
         self.proc = subprocess.Popen(
             args + self.extra_args, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -57,7 +57,7 @@ class FluentReceiver:
         if self.proc.poll() is None:
             os.kill(self.proc.pid, sig)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -91,7 +91,7 @@ class FluentReceiver:
     def records(self) -> list[dict[str, Any]]:
         return [e["record"] for e in self.entries()]
 
-    def wait_for(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+    def wait_for(self, count: int, timeout: float = 120.0) -> list[dict[str, Any]]:
         """Wait until at least `count` entries arrived; returns them (may be fewer on timeout)."""
         deadline = time.monotonic() + timeout
         while self.count() < count and time.monotonic() < deadline:
