@@ -123,12 +123,35 @@ def parse_config(text: str, env: typing.Mapping[str, str] | None = None) -> Conf
         raise ConfigError([f"(yaml): {where}: {getattr(e, 'problem', e)}"]) from None
     missing: list[str] = []
     raw = interpolate({} if raw is None else raw, os.environ if env is None else env, missing)
+    format_defaults(raw)
     errors = [f"(env): ${{{name}}} is not set and has no default" for name in missing]
     errors.extend(validate(raw, Config))
     if errors:
         raise ConfigError(errors)
     cfg: Config = msgspec.convert(raw, Config, **_CONVERT)
     return cfg
+
+
+# Multiline modes a format implies when the source does not name one: a Spring Boot log
+# writes each stack-trace line on its own line, and one exception is one event.
+FORMAT_MULTILINE = {"spring": "java"}
+
+
+def format_defaults(raw: Any) -> None:
+    """Give each source the multiline mode its `format:` implies, unless it sets one.
+
+    `multiline: {mode: "off"}` keeps lines apart. Decided here, on the raw config, because
+    a Struct default cannot tell "not written" from "written as the default".
+    """
+    sources = raw.get("sources") if isinstance(raw, dict) else None
+    for source in sources if isinstance(sources, list) else []:
+        fmt = source.get("format") if isinstance(source, dict) else None
+        mode = FORMAT_MULTILINE.get(fmt) if isinstance(fmt, str) else None
+        if mode is None:
+            continue
+        multiline = source.setdefault("multiline", {})
+        if isinstance(multiline, dict):
+            multiline.setdefault("mode", mode)
 
 
 def validate(value: Any, type_: Any, path: str = "") -> list[str]:

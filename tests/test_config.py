@@ -128,3 +128,17 @@ forward: {servers: [{host: "${HOST}", port: "${PORT}"}], require_ack: "${ACK}"}
     assert cfg.forward.require_ack is False
     errors = errors_of(text, {"DIR": "/l", "FILES": "many", "HOST": "h", "PORT": "1", "ACK": "no"})
     assert any(e.startswith("sources[0].max_open_files:") for e in errors)
+
+
+def test_spring_joins_java_stack_traces_unless_multiline_says_otherwise() -> None:
+    def mode_of(source: str) -> str:
+        cfg = parse_config(f"sources: [{source}]\nforward: {{servers: [{{host: h}}]}}\n", {})
+        return cfg.sources[0].multiline.mode
+
+    assert mode_of("{name: a, paths: [x], format: spring}") == "java"
+    assert (
+        mode_of("{name: a, paths: [x], format: spring, multiline: {flush_timeout: 2s}}") == "java"
+    )
+    assert mode_of("{name: a, paths: [x], format: spring, multiline: {mode: 'off'}}") == "off"
+    assert mode_of("{name: a, paths: [x], format: json}") == "off"
+    assert mode_of("{name: a, paths: [x]}") == "off"
