@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lock run test lint typecheck pytest sanitize bench bench-micro deps deps-test clean
+.PHONY: lock run test lint typecheck pytest sanitize bench bench-everyday bench-micro deps deps-test clean
 
 # Installs come from requirements/dev.lock (exact versions with hashes), so a release made
 # tomorrow changes nothing here; `make lock` refreshes the locks on purpose. The project itself
@@ -77,6 +77,10 @@ bench-micro: deps
 
 bench: deps
 	$(PY) -m benches.flood $(BENCH_ARGS)
+
+# The everyday rates (idle, 20 ... 20,000 lines/s), side by side with Fluent Bit when found.
+bench-everyday: deps
+	$(PY) -m benches.everyday $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) $(UV_VENV) node_modules .stamp-prometheus .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,11 @@ Three scenarios, each a real `collector run` process with a fast acking receiver
     python -m benches.flood --rate 5000 --duration 30
     python -m benches.flood --receiver-outage
 
+When Fluent Bit is found (`--fluent-bit PATH`, `$FLUENT_BIT`, ../shared/peers/fluent-bit or
+PATH), each flood run is followed by Fluent Bit's on the same file to the same receiver
+(benches/fluentbit.py), and the report gives the ratio of the two: a ratio only holds when
+both sides ran in the same invocation on the same machine. `--no-peer` skips it.
+
 It prints a table and writes bench-results/flood.json.
 """
 
@@ -46,6 +51,7 @@ from typing import Any
 import psutil  # type: ignore[import-untyped,unused-ignore]
 import yaml
 
+from benches import fluentbit
 from collector.simulator import write_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -387,6 +393,35 @@ def flood_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict
     return result
 
 
+def peer_flood_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict[str, Any]:
+    """Fluent Bit on the same file to the same receiver, right after the collector's run."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"flood-peer-{run}-", dir=args.workdir))
+    receiver = Receiver(expect=lines)
+    config = fluentbit.write_config(workdir, log, receiver.port, args.mode)
+    started = time.time_ns()
+    proc = fluentbit.start(args.fluent_bit, config, workdir)
+    ps = psutil.Process(proc.pid)
+    try:
+        if receiver.wait_for("done", args.timeout) is None:
+            raise RuntimeError(f"Fluent Bit: only {receiver.count} of {lines} entries arrived")
+        times = ps.cpu_times()
+        cpu_done = float(times.user + times.system)
+        done_ns = receiver.done_ns
+    finally:
+        proc.terminate()
+        _, _, rusage = os.wait4(proc.pid, 0)
+        receiver.stop()
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    wall = (done_ns - started) / 1e9
+    return {
+        "lines_per_s": lines / wall,
+        "cpu_s": cpu_done,
+        "cpu_s_per_m_lines": cpu_done / lines * 1e6,
+        "peak_rss_mib": rusage.ru_maxrss / 1024,
+    }
+
+
 def rate_run(args: argparse.Namespace, run: int) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"rate-{run}-", dir=args.workdir))
     log = workdir / "logs" / "payment.log"
@@ -533,7 +568,12 @@ def machine() -> dict[str, Any]:
 
 def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    peers = [r["fluent_bit"] for r in runs if r.get("fluent_bit")]
+    if peers:
+        out["fluent_bit"] = medians(peers)
     for key, value in runs[0].items():
+        if key == "fluent_bit":
+            continue
         values = [r[key] for r in runs if isinstance(r.get(key), int | float)]
         if isinstance(value, int | float) and not isinstance(value, bool) and values:
             out[key] = statistics.median(values)
@@ -552,28 +592,28 @@ def fmt(value: Any, spec: str = ".2f") -> str:
 
 
 def report_flood(s: dict[str, Any], runs: int) -> str:
-    fb_nofilter, fb_lua = 4.6, 13.2
-    target = 4.6 if s["mode"] == "structured" else 2.3
-    return table(
-        [
-            ("scenario", f"flood, {s['mode']} mode, median of {runs} run(s)"),
-            ("lines", f"{s['lines']:,} ({s['bytes'] / s['lines']:.0f} B/line)"),
-            ("wall lines/s (to last ack)", f"{s['lines_per_s']:,.0f}"),
-            ("steady lines/s", f"{s['steady_lines_per_s']:,.0f}"),
-            (
-                "CPU-s per M lines",
-                f"{s['cpu_s_per_m_lines']:.2f} (target {target}; "
-                f"Fluent Bit {fb_nofilter} no filter, {fb_lua} Lua PCI)",
-            ),
-            ("  steady (startup excluded)", f"{s['steady_cpu_s_per_m_lines']:.2f}"),
-            ("  startup CPU-s", f"{s['startup_cpu_s']:.2f}"),
-            ("  vs Fluent Bit no filter", f"{s['cpu_s_per_m_lines'] / fb_nofilter:.2f}x"),
-            ("  vs Fluent Bit Lua PCI", f"{s['cpu_s_per_m_lines'] / fb_lua:.2f}x"),
-            ("peak RSS MiB", f"{s['peak_rss_mib']:.1f} (target 64; Fluent Bit 85 / 43 MB)"),
-            ("physical limit lines/s", f"{s['limit_lines_per_s']:,.0f}"),
-            ("ratio to limit", f"{s['ratio_to_limit']:.3f}"),
+    rows = [
+        ("scenario", f"flood, {s['mode']} mode, median of {runs} run(s)"),
+        ("lines", f"{s['lines']:,} ({s['bytes'] / s['lines']:.0f} B/line)"),
+        ("wall lines/s (to last ack)", f"{s['lines_per_s']:,.0f}"),
+        ("steady lines/s", f"{s['steady_lines_per_s']:,.0f}"),
+        ("CPU-s per M lines", f"{s['cpu_s_per_m_lines']:.2f}"),
+        ("  steady (startup excluded)", f"{s['steady_cpu_s_per_m_lines']:.2f}"),
+        ("  startup CPU-s", f"{s['startup_cpu_s']:.2f}"),
+        ("peak RSS MiB", f"{s['peak_rss_mib']:.1f} (target 64)"),
+        ("physical limit lines/s", f"{s['limit_lines_per_s']:,.0f}"),
+        ("ratio to limit", f"{s['ratio_to_limit']:.3f}"),
+    ]
+    peer = s.get("fluent_bit")
+    if peer:  # measured in this run, on this machine: the only honest ratio
+        ratio = s["cpu_s_per_m_lines"] / peer["cpu_s_per_m_lines"]
+        rows += [
+            ("Fluent Bit (same run) lines/s", f"{peer['lines_per_s']:,.0f}"),
+            ("Fluent Bit CPU-s per M lines", f"{peer['cpu_s_per_m_lines']:.2f}"),
+            ("Fluent Bit peak RSS MiB", f"{peer['peak_rss_mib']:.1f}"),
+            ("collector / Fluent Bit CPU", f"{ratio:.2f}x"),
         ]
-    )
+    return table(rows)
 
 
 def report_rate(s: dict[str, Any], runs: int) -> str:
@@ -694,7 +734,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep each run's work directory")
     p.add_argument("--timeout", type=float, default=600.0)
     p.add_argument("--out", default=str(REPO / "bench-results" / "flood.json"))
-    return p.parse_args(argv)
+    p.add_argument("--fluent-bit", dest="fluent_bit_path", help="the peer's binary")
+    p.add_argument("--no-peer", action="store_true", help="skip Fluent Bit's run")
+    args = p.parse_args(argv)
+    args.fluent_bit = None if args.no_peer else fluentbit.find(args.fluent_bit_path)
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -713,6 +757,8 @@ def main(argv: list[str] | None = None) -> int:
                     runs.append(outage_run(args, log, lines, run))
                 else:
                     runs.append(flood_run(args, log, lines, run))
+                    if args.fluent_bit:
+                        runs[-1]["fluent_bit"] = peer_flood_run(args, log, lines, run)
                 print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
     summary = medians(runs)
     report = {"rate": report_rate, "outage": report_outage, "flood": report_flood}[scenario]

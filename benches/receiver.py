@@ -25,6 +25,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import msgpack  # type: ignore[import-untyped]
@@ -55,7 +56,7 @@ class Stats:
         self.done_ns = 0
         self._last_report = 0.0
 
-    def chunk(self, options: dict[str, Any], entries: bytes) -> None:
+    def chunk(self, options: dict[str, Any], entries: bytes | list[Any]) -> None:
         now_ns = time.time_ns()
         key = options.get("chunk")
         if key is not None:
@@ -63,14 +64,12 @@ class Stats:
                 self.duplicates += 1
                 return
             self.seen.add(key)
-        size = int(options.get("size", 0))
+        size = int(options.get("size", 0)) or (len(entries) if isinstance(entries, list) else 0)
         self.chunks += 1
         self.entries += size
         if self.latency:
-            unpacker = msgpack.Unpacker(ext_hook=_event_time_ns, raw=True)
-            unpacker.feed(entries)
-            for entry in unpacker:
-                self.samples.append(now_ns - entry[0])
+            for entry in _entries(entries):
+                self.samples.append(now_ns - _time_ns(entry[0]))
         if not self.first_ns:
             self.first_ns = now_ns
             emit(f"first {now_ns} {self.entries}")
@@ -99,6 +98,25 @@ class Stats:
         return out
 
 
+def _entries(entries: bytes | list[Any]) -> Iterable[Any]:
+    """PackedForward (the collector) carries msgpack bytes; Forward mode (Fluent Bit's
+    out_forward) an array of [time, record]."""
+    if isinstance(entries, list):
+        return entries
+    unpacker = msgpack.Unpacker(ext_hook=msgpack.ExtType, raw=True)
+    unpacker.feed(entries)
+    return unpacker
+
+
+def _time_ns(value: Any) -> int:
+    """EventTime ext, integer seconds, or Fluent Bit's [EventTime, metadata] pair."""
+    if isinstance(value, list | tuple) and not isinstance(value, msgpack.ExtType):
+        value = value[0]
+    if isinstance(value, msgpack.ExtType):
+        return _event_time_ns(value.code, value.data)
+    return int(value * _NS)
+
+
 def emit(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
@@ -124,8 +142,8 @@ class ForwardProtocol(asyncio.Protocol):
                 continue  # a heartbeat or something we do not speak
             entries = message[1]
             options = message[2] if len(message) > 2 and isinstance(message[2], dict) else {}
-            if not isinstance(entries, bytes):
-                continue  # Message/Forward modes: the collector sends PackedForward only
+            if not isinstance(entries, bytes | list):
+                continue  # Message mode: neither peer sends it
             self.stats.chunk(options, entries)
             chunk = options.get("chunk")
             if chunk is not None and self.transport is not None:

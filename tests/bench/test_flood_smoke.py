@@ -20,7 +20,7 @@ LINES = 20_000
 
 def test_flood_reports_every_line_with_consistent_figures(tmp_path: Path) -> None:
     out = tmp_path / "flood.json"
-    args = ["--lines", str(LINES), "--workdir", str(tmp_path), "--timeout", "60"]
+    args = ["--lines", str(LINES), "--workdir", str(tmp_path), "--timeout", "60", "--no-peer"]
     assert flood.main([*args, "--out", str(out)]) == 0
     report = json.loads(out.read_text())
     s = report["summary"]
@@ -28,6 +28,7 @@ def test_flood_reports_every_line_with_consistent_figures(tmp_path: Path) -> Non
     assert s["lines"] == LINES
     assert s["receiver"]["entries"] >= LINES, "the receiver did not get every line"
     assert s["exit_code"] == 0, "the collector did not stop cleanly"
+    assert "fluent_bit" not in s, "--no-peer ran the peer"
     assert s["lines_per_s"] > 0
     assert s["cpu_s"] > 0
     assert s["cpu_s_per_m_lines"] == pytest.approx(s["cpu_s"] / LINES * 1e6)
