@@ -18,6 +18,7 @@ import yaml
 from collector import __version__, diagnostics
 from collector.config import Config, ConfigError, default_config_path, load_config, masked
 from collector.redact.config import RedactConfig
+from collector.signals import Signals
 
 log = logging.getLogger("collector")
 
@@ -102,6 +103,8 @@ def _redact(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    signals = Signals()
+    signals.install_early()  # before anything slow: reading the config, building the redactor
     cfg = _load(args.config)
     if cfg is None:
         return EXIT_CONFIG
@@ -109,20 +112,30 @@ def _run(args: argparse.Namespace) -> int:
 
     diagnostics.configure(cfg.log.level, scrub=Redactor(cfg.redact).redact_text)
     try:
-        asyncio.run(_serve(cfg))
-    except Exception:
-        log.exception("collector failed")
+        asyncio.run(_serve(cfg, signals))
+    except Exception as e:
+        # The operator reads the reason in `msg`; a traceback only at log.level debug.
+        log.error(
+            f"collector failed: {failure_reason(e)}",
+            extra={"error_type": type(e).__name__},
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
         return 1
     log.info("collector stopped")
     return 0
 
 
-async def _serve(cfg: Config) -> None:
-    from collector.pipeline import Pipeline
+def failure_reason(error: BaseException) -> str:
+    """What went wrong, in words: the leaves of an exception group, each as `Type: text`."""
+    if isinstance(error, BaseExceptionGroup):
+        return "; ".join(failure_reason(e) for e in error.exceptions)
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
+
+async def _serve(cfg: Config, signals: Signals) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    pipeline = Pipeline(cfg)
     current = asyncio.current_task()
 
     def on_signal(sig: signal.Signals) -> None:
@@ -137,7 +150,9 @@ async def _serve(cfg: Config) -> None:
         log.info("signal received; draining", extra={"signal": sig.name})
         stop.set()
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, on_signal, sig)
+    signals.attach(loop, on_signal)
     with contextlib.suppress(asyncio.CancelledError):
+        from collector.pipeline import Pipeline
+
+        pipeline = Pipeline(cfg)
         await pipeline.run(stop)

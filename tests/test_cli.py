@@ -1,12 +1,28 @@
+import os
+import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
+import pytest
 
 from tests.support.cards import count_pans
+from tests.support.collector import (
+    DELIVERY_TIMEOUT,
+    START_TIMEOUT,
+    STOP_TIMEOUT,
+    CollectorProcess,
+    checkpoint_offsets,
+    wait_until,
+    write_config,
+)
+from tests.support.receiver import FluentReceiver
 
 REPO = Path(__file__).resolve().parents[1]
+SIGHUP_IGNORED = "SIGHUP ignored: the config is read at start only; restart to apply a new one"
 
 
 def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
@@ -15,7 +31,7 @@ def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
         input=stdin,
         capture_output=True,
         cwd=REPO,
-        timeout=60,
+        timeout=120,
     )
 
 
@@ -75,3 +91,92 @@ def test_redact_filter_masks_json_and_text_lines() -> None:
     assert count_pans(out) == 0, "a card number passed the filter"
     assert "12345678901234567890" in out  # big integers kept exactly
     assert out.count("\n") == 2
+
+
+def test_sighup_is_logged_and_ignored_and_sigterm_still_drains(
+    tmp_path: Path, fluent_server: Callable[..., FluentReceiver]
+) -> None:
+    receiver = fluent_server()
+    config = write_config(tmp_path, receiver.port)
+    log = tmp_path / "logs" / "app.log"
+    log.write_bytes(b'{"seq": 1}\n')
+    proc = CollectorProcess(config).start()
+    try:
+        assert wait_until(lambda: receiver.count() >= 1, DELIVERY_TIMEOUT), "line 1 missing"
+        assert proc.proc is not None
+        proc.proc.send_signal(signal.SIGHUP)
+        entry = proc.wait_log(SIGHUP_IGNORED)
+        assert entry["signal"] == "SIGHUP" and entry["level"] == "warning"
+        with log.open("ab") as f:
+            f.write(b'{"seq": 2}\n')
+        assert wait_until(lambda: receiver.count() >= 2, DELIVERY_TIMEOUT), "stopped after HUP"
+        assert proc.terminate() == 0
+        assert checkpoint_offsets(tmp_path / "state")[str(log)] == log.stat().st_size
+    finally:
+        proc.stop_quietly()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
+def test_a_signal_during_a_slow_start_is_handled_not_fatal(
+    tmp_path: Path, fluent_server: Callable[..., FluentReceiver], sig: signal.Signals
+) -> None:
+    """Start-up is held where it reads the downward-API labels (a FIFO here) and signalled."""
+    receiver = fluent_server()
+    labels = tmp_path / "labels"
+    os.mkfifo(labels)
+    config = write_config(tmp_path, receiver.port, metadata={"labels_file": str(labels)})
+    log = tmp_path / "logs" / "app.log"
+    log.write_bytes(b'{"seq": 1}\n')
+    proc = CollectorProcess(config).start(wait=False)
+    try:
+        writer = wait_for_reader(labels, proc)
+        assert proc.proc is not None
+        proc.proc.send_signal(sig)
+        os.write(writer, b'app="payments"\n')
+        os.close(writer)  # the collector's read of the labels ends; start-up goes on
+        if sig == signal.SIGHUP:
+            proc.wait_log(SIGHUP_IGNORED)
+            proc.wait_started()
+            assert proc.terminate() == 0
+        else:
+            assert proc.proc.wait(STOP_TIMEOUT) == 0, "SIGTERM during start-up is a drain"
+        assert receiver.count() == 1, "the line written before the signal was not shipped"
+        assert receiver.records()[0]["kubernetes"]["labels"] == {"app": "payments"}
+    finally:
+        proc.stop_quietly()
+
+
+def wait_for_reader(fifo: Path, proc: CollectorProcess) -> int:
+    """A write end of `fifo`, once the collector has opened it for reading."""
+    fd: list[int] = []
+
+    def opened() -> bool:
+        try:
+            fd.append(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:  # ENXIO: no reader yet
+            assert proc.proc is not None and proc.proc.poll() is None, "collector exited"
+            return False
+        return True
+
+    assert wait_until(opened, START_TIMEOUT), "the collector never read the labels file"
+    os.set_blocking(fd[0], True)
+    return fd[0]
+
+
+def test_a_start_up_failure_is_one_log_line_with_its_reason_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = write_config(tmp_path, 1, metrics={"listen": f"127.0.0.1:{port}"})
+        result = cli("run", "--config", str(config))
+    assert result.returncode == 1
+    err = result.stderr.decode()
+    assert "Traceback" not in err
+    lines = [orjson.loads(line) for line in err.splitlines()]
+    failed = [e for e in lines if e["msg"].startswith("collector failed")]
+    assert len(failed) == 1 and "traceback" not in failed[0]
+    assert f"cannot listen on 127.0.0.1:{port}" in failed[0]["msg"]
+    assert "Address already in use" in failed[0]["msg"]
