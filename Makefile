@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lock run test lint typecheck pytest sanitize bench bench-everyday bench-micro deps deps-test clean
+.PHONY: lock run test check config-ref lint typecheck pytest sanitize bench bench-everyday bench-micro deps deps-test clean
 
 # Installs come from requirements/dev.lock (exact versions with hashes), so a release made
 # tomorrow changes nothing here; `make lock` refreshes the locks on purpose. The project itself
@@ -71,6 +71,15 @@ sanitize: $(VENV)/.stamp
 	tools/sanitize_prescan.sh
 
 test: deps-test lint typecheck pytest sanitize
+
+# The quick loop while changing code: lint, types and the unit tests (no real peers, no
+# slow tests) in about a minute; nothing is installed beyond the venv. `make test` is the gate.
+check: lint typecheck
+	$(PY) -m pytest -q -p no:cacheprovider -m "not integration and not slow" $(PYTEST_ARGS)
+
+# The config reference (docs/config.md) is generated from the config Structs.
+config-ref: $(VENV)/.stamp
+	$(PY) -m tools.configref --write
 
 bench-micro: deps
 	$(PY) -m pytest benches -q --benchmark-only -p no:cacheprovider
