@@ -28,6 +28,15 @@ from collector.tail.source import FileSource
 log = logging.getLogger("collector.pipeline")
 
 
+def _secrets(cfg: Config) -> list[str]:
+    """The collector's own secret files, which no source may ship whatever links lead there
+    (the HMAC key would make `hmac` tokens reversible)."""
+    sec = cfg.forward.security
+    files = [cfg.redact.hmac_key_file, cfg.forward.tls.key_file]
+    files += [sec.shared_key_file, sec.password_file] if sec is not None else []
+    return [f for f in files if f]
+
+
 class Pipeline:
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
@@ -54,7 +63,7 @@ class Pipeline:
             s.name: SourceRoute(s, self.redactor, cfg.metadata, pod_meta) for s in cfg.sources
         }
         self.sources = [
-            FileSource(s, self.store, self.tracker, self.inflight, self._process)
+            FileSource(s, self.store, self.tracker, self.inflight, self._process, _secrets(cfg))
             for s in cfg.sources
         ]
         self._stop_reading = asyncio.Event()

@@ -48,6 +48,12 @@ PARTIAL_LINES = Counter(
 FILES_OPEN = Gauge(
     "collector_files_open", "Files currently held open.", ["source"], registry=REGISTRY
 )
+FILES_WAITING = Gauge(
+    "collector_files_waiting",
+    "Files with unread data waiting for a handle (max_open_files is reached).",
+    ["source"],
+    registry=REGISTRY,
+)
 ROTATIONS = Counter(
     "collector_rotations_total",
     "Rotations seen, by kind (rename, truncate, delete).",

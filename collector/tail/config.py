@@ -36,6 +36,9 @@ class SourceConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     name: str
     paths: list[str]
     exclude: list[str] = []
+    # Files are read only where they lie under the globs' own directories; a symlink (or
+    # a linked directory) that leads elsewhere is refused unless it leads under one of these.
+    follow_symlinks_into: list[str] = []
     format: Literal["json", "spring", "envoy", "nginx", "logfmt", "regex", "text"] = "json"
     parser: ParserOptions = msgspec.field(default_factory=ParserOptions)
     # structured: each line becomes a map; raw: the redacted line is shipped under `log`.
@@ -55,3 +58,10 @@ class SourceConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
             raise ValueError("paths: at least one glob is required")
         if self.max_line_bytes < 64:
             raise ValueError("max_line_bytes: must be at least 64")
+        if self.max_open_files < 1:
+            raise ValueError("max_open_files: must be at least 1")
+        for d in self.follow_symlinks_into:
+            if not d.startswith("/") or d.rstrip("/") == "":
+                raise ValueError(
+                    "follow_symlinks_into: each entry must be an absolute directory other than /"
+                )

@@ -8,10 +8,11 @@ import os
 
 
 def discover(paths: list[str], exclude: list[str]) -> list[str]:
-    """Existing regular files matching any glob and no exclude glob, in a stable order.
+    """Existing paths matching any glob and no exclude glob, in a stable order.
 
     Symlinks are kept as named (a "current" link is followed by stat, and when it is
-    repointed the old target is drained through its open handle).
+    repointed the old target is drained through its open handle). What may be read of
+    these (regular files, under the source's directories) is admission.py's call.
     """
     found: set[str] = set()
     for pattern in paths:
@@ -37,3 +38,13 @@ def watch_dirs(paths: list[str]) -> set[str]:
         if not glob.has_magic(parent) and os.path.isdir(parent):
             dirs.add(parent)
     return {d for d in dirs if os.path.isdir(d)}
+
+
+def display_path(path: str) -> str:
+    """`path` as text that every log line, metric label and record can carry.
+
+    A file name need not be UTF-8; Python keeps its odd bytes as lone surrogates, which
+    no JSON or msgpack encoder accepts. They are shown as `\\xNN` escapes instead; the
+    name itself is kept, as it is, for opening the file.
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")

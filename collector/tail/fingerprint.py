@@ -2,7 +2,10 @@
 
 The inode alone lies after inode reuse; the name alone lies after rotation. A copy made
 by copytruncate has a new inode but the same first bytes, which is how it is recognised
-as the continuation of the file it was copied from.
+as the continuation of the file it was copied from. Same first bytes alone prove
+nothing, though: files that open with the same banner, or workers that log the same
+first line, share them too. So a file is taken for a copy only with evidence of a cut
+(source.py), and a distinct inode that was never cut is a new file, read from 0.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import os
 import msgspec
 
 FINGERPRINT_BYTES = 256
+# How much of two files `same_prefix` compares: a copy equals its original throughout;
+# files that merely share a banner differ within this.
+PREFIX_COMPARE_BYTES = 64 * 1024
 # Below this many bytes a fingerprint says too little to match a copy by content alone.
 MIN_MATCH_BYTES = 32
 
@@ -55,3 +61,10 @@ def same_start(fd: int, size: int, fp: Fingerprint) -> bool:
     if fp.length > size:
         return False
     return fingerprint_fd(fd, size, fp.length).digest == fp.digest
+
+
+def same_prefix(fd_a: int, size_a: int, fd_b: int, size_b: int) -> bool:
+    """Whether the shorter of two files is, in its first PREFIX_COMPARE_BYTES, the start
+    of the other: what a copy is of a file that has only grown since it was copied."""
+    n = min(size_a, size_b, PREFIX_COMPARE_BYTES)
+    return os.pread(fd_a, n, 0) == os.pread(fd_b, n, 0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from collector.redact.patterns import DIGIT, SEP
 from collector.tail.config import MultilineConfig
 
 # A Java stack trace continues on lines that start with whitespace, "at ", "Caused by:",
@@ -17,6 +18,20 @@ _JAVA_CONTINUATION = (
     rb"[ \t]|at |Caused by:|Suppressed:|\.\.\."
     rb"|(?:[A-Za-z_$][\w$]*\.)+[\w$]*(?:Exception|Error|Throwable)\b"
 )
+
+
+# A digit run as the redactor reads one (digits and grouping separators, plain or escaped,
+# from the redactor's own table), possibly ending in a digit or separator escape cut short.
+_UNIT = f"(?:{DIGIT}|{SEP})"
+_ESCAPE_HEAD = r"(?:\\+(?:u(?:0(?:03?)?)?|x3?)?|%[23]?)"
+_RUN_AT_END = re.compile(f"{_UNIT}*{_ESCAPE_HEAD}?\\Z".encode())
+_RUN_AT_START = re.compile(f"{_UNIT}*".encode())
+_ESCAPE_CUT = re.compile(f"{_ESCAPE_HEAD}\\Z".encode())
+# Bytes that may carry a run on past the cut (a digit, a separator, an escape's start).
+_RUN_BYTES = b"0123456789 .+-%\\"
+# An escaped 19-digit card with escaped separators fits in this many bytes.
+_RUN_WINDOW = 256
+_MASK_DIGITS = bytes.maketrans(b"0123456789", b"*" * 10)
 
 
 def joiner_for(cfg: MultilineConfig) -> re.Pattern[bytes] | None:
@@ -38,21 +53,70 @@ def split_records(
     Returns the records and how many bytes of `complete` (+1 for its final newline when
     everything is consumed) they cover. With `hold_last`, the last record is kept back,
     because the next read may bring its continuation lines.
+    The `\r` of a CRLF line ending is not part of a record; one inside a line is kept.
     """
+    crlf = b"\r" in complete
     if joiner is None:
-        return complete.split(b"\n"), len(complete) + 1
+        return (_drop_cr(complete) if crlf else complete).split(b"\n"), len(complete) + 1
     records = joiner.split(complete)
+    consumed = len(complete) + 1
     if hold_last:
-        last = records.pop()
-        return records, len(complete) - len(last)
-    return records, len(complete) + 1
+        consumed = len(complete) - len(records.pop())
+    if crlf:
+        records = [_drop_cr(r) for r in records]
+    return records, consumed
 
 
-def truncate_long(lines: list[bytes], limit: int) -> list[int] | None:
-    """Truncate lines longer than `limit` in place; returns their indices, or None."""
+def _drop_cr(data: bytes) -> bytes:
+    """`data` (lines up to, not including, a final newline) with CRLF endings as LF."""
+    data = data.replace(b"\r\n", b"\n")
+    return data[:-1] if data.endswith(b"\r") else data
+
+
+def truncate_long(lines: list[bytes], limit: int) -> tuple[list[int], int] | None:
+    """Cut lines longer than `limit` in place (see `cut`); their indices and how many
+    had digits masked at the cut, or None when no line is too long."""
     if not lines or max(map(len, lines)) <= limit:
         return None
     hits = [i for i, line in enumerate(lines) if len(line) > limit]
+    masked = 0
     for i in hits:
-        lines[i] = lines[i][:limit]
-    return hits
+        lines[i], did_mask = cut(lines[i], limit)
+        masked += did_mask
+    return hits, masked
+
+
+def cut(line: bytes, limit: int) -> tuple[bytes, bool]:
+    """The first `limit` bytes of `line`, with the digits of a digit run that reaches the
+    cut masked; and whether any were.
+
+    The redactor sees only what is kept: a card number cut in two is no longer a card
+    number to it, yet its first 10-15 digits give the whole number away (the check digit
+    gives the rest). So the digits of a run that goes on past the cut never leave.
+    """
+    head = line[:limit]
+    after = line[limit : limit + 1]
+    if after and after not in _RUN_BYTES and _ESCAPE_CUT.search(head, max(0, limit - 8)) is None:
+        return head, False  # the run ends before the cut: the redactor sees it whole
+    return mask_trailing_run(head)
+
+
+def mask_trailing_run(head: bytes) -> tuple[bytes, bool]:
+    """`head` with the digits of the digit run it ends in masked (its rest is unknown or
+    gone); and whether it ended in one."""
+    start = max(0, len(head) - _RUN_WINDOW)
+    run = _RUN_AT_END.search(head, start)
+    if run is None or run.start() == len(head):
+        return head, False
+    masked = run[0].translate(_MASK_DIGITS)
+    if masked == run[0]:
+        return head, False
+    return head[: run.start()] + masked, True
+
+
+def mask_leading_run(line: bytes) -> bytes:
+    """`line` with the digits of the run it starts with masked: the rest of a run whose
+    head was shipped (and masked) with a partial line."""
+    run = _RUN_AT_START.match(line)  # always matches, perhaps empty
+    end = run.end() if run else 0
+    return line[:end].translate(_MASK_DIGITS) + line[end:] if end else line

@@ -7,13 +7,24 @@ loop for long: one `os.pread` of at most `read_chunk_bytes` from the page cache.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
 from collector.flow import FLAG_PARTIAL, FLAG_TRUNCATED, LineBatch
 from collector.tail.config import SourceConfig
+from collector.tail.discovery import display_path
 from collector.tail.fingerprint import Fingerprint, Identity, fingerprint_fd
-from collector.tail.lines import joiner_for, split_records, truncate_long
+from collector.tail.lines import (
+    cut,
+    joiner_for,
+    mask_leading_run,
+    mask_trailing_run,
+    split_records,
+    truncate_long,
+)
+
+log = logging.getLogger("collector.tail")
 
 
 class FileReader:
@@ -30,13 +41,18 @@ class FileReader:
     ) -> None:
         self.source = source
         self.fd = fd
-        self.path = path
+        self.path = path  # as the OS spells it, for stat and open
+        self.name = display_path(path)  # as logs, labels, records and checkpoints show it
         self.identity = identity
         self.generation = generation
         self.buf = b""
         self.buf_offset = offset  # file offset of buf[0]
         self.read_pos = offset  # file offset of the next read
         self.skipping = False  # inside an over-long line whose head was already shipped
+        # A partial line shipped ending in a digit run: the next line's leading run is its
+        # rest, and is masked like the head was.
+        self.run_continues = False
+        self.masked_warned = False
         self.last_data = time.monotonic()
         self.eof_since: float | None = None
         self.rotated = False  # the path no longer leads to this file
@@ -46,6 +62,12 @@ class FileReader:
         self._limit = int(source.max_line_bytes)
         if self._joiner is not None:
             self._limit = max(self._limit, int(source.multiline.max_bytes))
+
+    def moved(self, path: str) -> None:
+        """The file is now found under `path` (renamed within the globs)."""
+        if path != self.path:
+            self.path = path
+            self.name = display_path(path)
 
     @property
     def file_key(self) -> str:
@@ -68,6 +90,7 @@ class FileReader:
         self.buf = b""
         self.buf_offset = self.read_pos = 0
         self.skipping = False
+        self.run_continues = False
         self.fingerprint = Fingerprint(0, "")
 
     @property
@@ -92,7 +115,8 @@ class FileReader:
 
         Called when the file has been idle for the configured timeouts, or at shutdown
         (`force`). A partial line goes out with FLAG_PARTIAL; its rest, if it ever comes,
-        is a line of its own.
+        is a line of its own. A digit run across that seam is masked on both sides: the
+        redactor sees neither half as a card number.
         """
         if not self.buf:
             return None
@@ -102,13 +126,26 @@ class FileReader:
             if batch is not None:
                 return batch
         if self.buf and (force or idle >= self.source.partial_line_timeout):
-            line = self.buf
             flags = [FLAG_PARTIAL]
-            if len(line) > self._limit:
-                line = line[: self._limit]
+            if len(self.buf) > self._limit:
+                line, masked = cut(self.buf, self._limit)
                 flags = [FLAG_PARTIAL | FLAG_TRUNCATED]
+            else:
+                # What follows the partial line is unknown: a run it ends in may go on.
+                line, masked = mask_trailing_run(self.buf)
+                self.run_continues = masked
+            self._masked(masked)
             return self._batch([line], flags, len(self.buf), now_ns)
         return None
+
+    def _masked(self, count: int) -> None:
+        """Digits were masked at a cut; said once per file (the lines carry their flags)."""
+        if count and not self.masked_warned:
+            self.masked_warned = True
+            log.warning(
+                "line cut inside a digit run; the run's digits were masked",
+                extra={"source": self.source.name, "path": self.name},
+            )
 
     def _cut(self, now_ns: int, hold_last: bool) -> LineBatch | None:
         buf = self.buf
@@ -120,23 +157,30 @@ class FileReader:
             # The tail of the over-long line is dropped; only its offset advances.
             self.buf_offset += nl + 1
             self.buf = buf = buf[nl + 1 :]
-        cut = buf.rfind(b"\n")
+        end = buf.rfind(b"\n")
         # A record that never ends (every line looks like a continuation) is not held
         # forever: past the limit it is cut where it stands.
         hold_last = hold_last and len(buf) <= self._limit
-        if cut < 0:
+        if end < 0:
             if len(buf) > self._limit:
                 self.skipping = True
-                return self._batch([buf[: self._limit]], [FLAG_TRUNCATED], len(buf), now_ns)
+                head, masked = cut(buf, self._limit)
+                self._masked(masked)
+                return self._batch([head], [FLAG_TRUNCATED], len(buf), now_ns)
             return None
-        lines, consumed = split_records(buf[:cut], self._joiner, hold_last)
+        lines, consumed = split_records(buf[:end], self._joiner, hold_last)
         if not lines and consumed == 0:
             return None
+        if self.run_continues and lines:
+            self.run_continues = False
+            lines[0] = mask_leading_run(lines[0])
         truncated = truncate_long(lines, self._limit)
         flags = None
         if truncated:
+            hits, masked_count = truncated
+            self._masked(masked_count)
             flags = [0] * len(lines)
-            for i in truncated:
+            for i in hits:
                 flags[i] = FLAG_TRUNCATED
         return self._batch(lines, flags, consumed, now_ns)
 
@@ -149,7 +193,7 @@ class FileReader:
         return LineBatch(
             source=self.source.name,
             file_key=self.file_key,
-            path=self.path,
+            path=self.name,
             lines=lines,
             start_offset=start,
             end_offset=self.buf_offset,

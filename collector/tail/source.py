@@ -13,20 +13,23 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 from collector.flow import InFlight, LineBatch
 from collector.metrics import pipeline as m
+from collector.tail.admission import OPEN_FLAGS, Admission
 from collector.tail.checkpoint import AckTracker, CheckpointStore
 from collector.tail.config import SourceConfig
-from collector.tail.discovery import discover, watch_dirs
+from collector.tail.discovery import discover, display_path, watch_dirs
 from collector.tail.fingerprint import (
     MIN_MATCH_BYTES,
     Fingerprint,
     Identity,
     fingerprint_fd,
     identity_of,
+    same_prefix,
     same_start,
 )
 from collector.tail.reader import FileReader
@@ -89,8 +92,10 @@ class FileSource:
         tracker: AckTracker,
         inflight: InFlight,
         emit: Emit,
+        secret_files: Collection[str] = (),
     ) -> None:
         self.cfg = cfg
+        self.admission = Admission(cfg, secret_files)
         self.store = store
         self.tracker = tracker
         self.inflight = inflight
@@ -104,6 +109,14 @@ class FileSource:
         self._waiting: dict[FileReader, tuple[FileReader, float]] = {}
         self._first_scan = True
         self._full_warned = False
+        # read_from: tail, first start: the files found then begin at their end
+        self._initial: set[Identity] = set()
+        # files refused (not regular, outside the directories, a secret): said once
+        self._refused: dict[tuple[str, Identity], str] = {}
+        # files that could not be opened: said once, tried again at every scan
+        self._warned: set[tuple[str, Identity]] = set()
+        # files closed idle at EOF to make room: (when, offset they were read to)
+        self._released: dict[Identity, tuple[float, int]] = {}
         self.wakeup = asyncio.Event()  # data may have arrived: read
         self.rescan = asyncio.Event()  # files may have appeared or moved: discover
 
@@ -184,6 +197,8 @@ class FileSource:
         for reader in list(self.readers.values()):
             self._check_truncation(reader)
         seen: set[Identity] = set()
+        present: set[tuple[str, Identity]] = set()
+        candidates: list[tuple[str, Identity]] = []
         for path in discover(self.cfg.paths, self.cfg.exclude):
             try:
                 st = os.stat(path)
@@ -191,19 +206,36 @@ class FileSource:
                 continue
             ident = identity_of(st)
             seen.add(ident)
+            present.add((path, ident))
             known = self.readers.get(ident)
             if known is not None:
-                known.path = path
+                known.moved(path)
+            elif (path, ident) in self._refused:
                 continue
-            if len(self.readers) >= self.cfg.max_open_files:
-                if not self._full_warned:
-                    log.warning(
-                        "max_open_files reached; new files wait",
-                        extra={"source": self.cfg.name, "max_open_files": self.cfg.max_open_files},
-                    )
-                    self._full_warned = True
-                continue
-            self._open(path, ident)
+            elif not stat.S_ISREG(st.st_mode):  # a directory, FIFO, socket or device
+                self._refuse(path, ident, "not a regular file")
+            elif self._has_unread(ident, st.st_size):
+                candidates.append((path, ident))
+        if self._first_scan and self.cfg.read_from == "tail" and not self.store.existed:
+            self._initial = {ident for _, ident in candidates}
+        self._mark_rotated(seen)
+        self._open_candidates(candidates)
+        self._settle_waiting()
+        self._first_scan = False
+        now = time.monotonic()
+        self._truncated = [t for t in self._truncated if t.until > now]
+        self._refused = {k: v for k, v in self._refused.items() if k in present}
+        self._warned &= present
+        self._released = {i: r for i, r in self._released.items() if i in seen}
+        m.FILES_OPEN.labels(self.cfg.name).set(len(self.readers))
+
+    def _has_unread(self, ident: Identity, size: int) -> bool:
+        """Whether a file not open now needs a handle: new to us, or changed in size since
+        it was released idle at EOF."""
+        released = self._released.get(ident)
+        return released is None or size != released[1]
+
+    def _mark_rotated(self, seen: set[Identity]) -> None:
         for ident, reader in self.readers.items():
             if ident not in seen and not reader.rotated:
                 reader.rotated = True
@@ -211,36 +243,110 @@ class FileSource:
                 m.ROTATIONS.labels(self.cfg.name, kind).inc()
                 log.info(
                     "file rotated away; draining it",
-                    extra={"source": self.cfg.name, "path": reader.path, "kind": kind},
+                    extra={"source": self.cfg.name, "path": reader.name, "kind": kind},
                 )
-        self._expire_waiting()
-        self._first_scan = False
-        now = time.monotonic()
-        self._truncated = [t for t in self._truncated if t.until > now]
-        m.FILES_OPEN.labels(self.cfg.name).set(len(self.readers))
 
-    def _open(self, path: str, ident: Identity) -> None:
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError as e:
-            log.warning(
-                "cannot open file",
-                extra={"source": self.cfg.name, "path": path, "error": e.strerror},
+    def _open_candidates(self, candidates: list[tuple[str, Identity]]) -> None:
+        """Open what fits under max_open_files, releasing idle handles to make room.
+
+        The least recently served go first (files never opened, then those released the
+        longest ago), so that with more files than handles every file gets its turn.
+        Files with a checkpoint of their own come before those without within a turn: a
+        file cut while we were stopped must leave its entry for its copy to find.
+        """
+        room = self.cfg.max_open_files - len(self.readers)
+        if len(candidates) > room:
+            room += self._release_idle(len(candidates) - room)
+            candidates.sort(
+                key=lambda c: (
+                    self._released.get(c[1], (0.0, 0))[0],
+                    c[1].key not in self.store.entries,
+                )
             )
-            return
+            if not self._full_warned:
+                log.warning(
+                    "max_open_files reached; files wait for idle handles to be released",
+                    extra={"source": self.cfg.name, "max_open_files": self.cfg.max_open_files},
+                )
+                self._full_warned = True
+        else:
+            candidates.sort(key=lambda c: c[1].key not in self.store.entries)
+        tried = opened = 0
+        for path, ident in candidates:
+            if opened >= room:
+                break
+            tried += 1
+            opened += self._open(path, ident)
+        m.FILES_WAITING.labels(self.cfg.name).set(len(candidates) - tried)
+
+    def _release_idle(self, wanted: int) -> int:
+        """Close up to `wanted` handles of files read to EOF with nothing left to settle,
+        least recently active first; how many were closed."""
+        idle = sorted((r for r in self.readers.values() if self._idle(r)), key=_last_data)
+        for reader in idle[:wanted]:
+            reader.close()
+            del self.readers[reader.identity]
+            self.tracker.retire(reader.file_key)
+            self._released[reader.identity] = (time.monotonic(), reader.buf_offset)
+            with contextlib.suppress(KeyError):
+                m.FILE_LAG_BYTES.remove(self.cfg.name, reader.name)
+        return min(wanted, len(idle))
+
+    def _idle(self, reader: FileReader) -> bool:
+        """At EOF, nothing buffered, every batch acked, in no copy bookkeeping: closing
+        it loses nothing, and its checkpoint says where to go on when it grows."""
+        return (
+            not reader.rotated
+            and reader.eof_since is not None
+            and reader.lag == 0
+            and not reader.buf
+            and reader not in self._waiting
+            and self.tracker.pending(reader.file_key) == 0
+            and reader.file_key not in self._copies
+            and reader.identity.key not in self._held
+            and not any(reader in copies for copies in self._copies.values())
+        )
+
+    def _refuse(self, path: str, ident: Identity, reason: str) -> None:
+        self._refused[(path, ident)] = reason
+        log.warning(
+            "file not read",
+            extra={"source": self.cfg.name, "path": display_path(path), "reason": reason},
+        )
+
+    def _open(self, path: str, ident: Identity) -> bool:
+        """Open a new file (without blocking) and start reading it; whether it was opened."""
+        try:
+            fd = os.open(path, OPEN_FLAGS)
+        except OSError as e:
+            if (path, ident) not in self._warned:  # said once; retried at every scan
+                self._warned.add((path, ident))
+                log.warning(
+                    "cannot open file",
+                    extra={
+                        "source": self.cfg.name,
+                        "path": display_path(path),
+                        "error": e.strerror,
+                    },
+                )
+            return False
         st = os.fstat(fd)
         if identity_of(st) != ident:  # replaced between stat and open; next scan retries
             os.close(fd)
-            return
+            return False
+        reason = self.admission.refusal(fd, st, path)
+        if reason is not None:
+            os.close(fd)
+            self._refuse(path, ident, reason)
+            return False
+        self._released.pop(ident, None)
         start = self._start(fd, st.st_size, ident, path)
         reader = FileReader(self.cfg, fd, path, ident, start.read_from)
         reader.refresh()
         reader.grow_fingerprint()
-        if start.read_from and start.waits_for is None:
+        if start.read_from:
             # Where this file starts is itself a checkpoint (a copy continues another file's).
-            # A copy still waiting for its original's cut gets one only when it is released:
-            # after a restart it must be matched against the original again.
-            self.store.update(ident.key, start.checkpoint, reader.fingerprint, path)
+            self.store.update(ident.key, start.checkpoint, reader.fingerprint, reader.name)
         if start.waits_for is not None:
             self._waiting[reader] = (
                 start.waits_for,
@@ -255,56 +361,96 @@ class FileSource:
             "tailing file",
             extra={
                 "source": self.cfg.name,
-                "path": path,
+                "path": reader.name,
                 "offset": start.read_from,
                 "file": ident.key,
             },
         )
+        return True
 
     def _start(self, fd: int, size: int, ident: Identity, path: str) -> _Start:
+        """Where a newly opened file is read from.
+
+        Its own checkpoint, if the file is still the one it was taken of; where the file
+        it is a copy of was handed on to, if that file was seen cut; nothing yet, if it
+        may be the copy of a file not cut yet (see `_settle_waiting`); else its head.
+        The fingerprint alone never moves a file's start past 0.
+        """
+        shown = display_path(path)
         entry = self.store.entries.get(ident.key)
         if entry is not None:
-            if same_start(fd, size, entry.fingerprint) and size >= entry.offset:
+            if size >= entry.offset and same_start(fd, size, entry.fingerprint):
                 return _Start(entry.offset)
-            # Same inode, other content (inode reuse) or cut below our offset: the entry
-            # is not this file's; it may still be a copy of another one.
+            # Same inode, other content (inode reuse) or cut below our offset (replaced
+            # or truncated while we were stopped): this file is read from 0.
             kind = "truncate" if size < entry.offset else "inode_reuse"
             log.info(
-                "checkpoint does not match file",
-                extra={"source": self.cfg.name, "path": path, "reason": kind},
+                "checkpoint does not match file; reading it from offset 0",
+                extra={"source": self.cfg.name, "path": shown, "reason": kind},
             )
             # Keep it, under another key, for the copy that copytruncate may have made.
             self.store.forget(ident.key)
             self.store.entries[f"{ident.key}~{entry.fingerprint.digest}"] = entry
-        copied = self._copy_origin(fd, size)
+        copied = self._copy_of_cut(fd, size) or self._copy_of_checkpoint(fd, size, ident)
         if copied is not None:
             log.info(
                 "file is a copy of a tailed file; reading on from its offset",
-                extra={"source": self.cfg.name, "path": path, "offset": copied.read_from},
+                extra={"source": self.cfg.name, "path": shown, "offset": copied.read_from},
             )
             return copied
-        if self._first_scan and not self.store.existed and self.cfg.read_from == "tail":
+        whole = self._copy_of_whole(fd, size)
+        if whole is not None:
+            log.info(
+                "file may be a copy of a tailed file; waiting for that file's truncation",
+                extra={"source": self.cfg.name, "path": shown, "original": whole.name},
+            )
+            return _Start(0, waits_for=whole)
+        if ident in self._initial:
+            self._initial.discard(ident)
             return _Start(size)
         return _Start(0)
 
-    def _copy_origin(self, fd: int, size: int) -> _Start | None:
-        """Where to read a copytruncate copy from: where its original was handed on to."""
-        candidates: list[tuple[Fingerprint, int, str, FileReader | None]] = [
-            (t.fingerprint, t.handed_offset, t.file_key, None) for t in self._truncated
-        ]
-        candidates += [(r.fingerprint, r.buf_offset, r.file_key, r) for r in self.readers.values()]
-        for fp, handed, origin, whole in candidates:
-            if fp.length >= MIN_MATCH_BYTES and same_start(fd, size, fp):
-                acked = self.tracker.committed(origin)
-                read_from = min(handed, size)
-                checkpoint = read_from if acked is None else min(acked, size)
-                return _Start(read_from, checkpoint, origin, whole)
-        live = {r.identity.key for r in self.readers.values()}
+    def _copy_of_cut(self, fd: int, size: int) -> _Start | None:
+        """A copy of a file seen cut a moment ago reads on from where that was handed on
+        to: it starts with that file's first bytes and holds at least what was read."""
+        for t in self._truncated:
+            fp = t.fingerprint
+            if (
+                fp.length >= MIN_MATCH_BYTES
+                and size >= t.handed_offset
+                and same_start(fd, size, fp)
+            ):
+                acked = self.tracker.committed(t.file_key)
+                checkpoint = t.handed_offset if acked is None else min(acked, size)
+                return _Start(t.handed_offset, checkpoint, t.file_key)
+        return None
+
+    def _copy_of_checkpoint(self, fd: int, size: int, ident: Identity) -> _Start | None:
+        """After a restart: a copy of a file found cut (its entry kept under `key~digest`)
+        reads on from that file's checkpoint."""
+        own = f"{ident.key}~"
         for key, entry in list(self.store.entries.items()):
+            if "~" not in key or key.startswith(own):
+                continue
             fp = entry.fingerprint
-            if key not in live and fp.length >= MIN_MATCH_BYTES and same_start(fd, size, fp):
+            if fp.length >= MIN_MATCH_BYTES and size >= entry.offset and same_start(fd, size, fp):
                 self.store.forget(key)  # one copy continues one checkpoint
-                return _Start(min(entry.offset, size))
+                return _Start(entry.offset)
+        return None
+
+    def _copy_of_whole(self, fd: int, size: int) -> FileReader | None:
+        """An open file, still at its path and not cut, of which this file is the start:
+        copytruncate may have copied it and be about to cut it."""
+        for reader in self.readers.values():
+            fp = reader.fingerprint
+            if reader.rotated or reader in self._waiting or fp.length < MIN_MATCH_BYTES:
+                continue
+            if (
+                same_start(fd, size, fp)
+                and _still_at(reader)
+                and same_prefix(fd, size, reader.fd, reader.size)
+            ):
+                return reader
         return None
 
     def _check_truncation(self, reader: FileReader) -> None:
@@ -323,7 +469,7 @@ class FileSource:
             "file truncated (copytruncate?); reading it from offset 0",
             extra={
                 "source": self.cfg.name,
-                "path": reader.path,
+                "path": reader.name,
                 "offset": reader.read_pos,
                 "size": reader.size,
             },
@@ -349,21 +495,31 @@ class FileSource:
             if waits_for is origin:
                 copy.buf_offset = copy.read_pos = min(origin.buf_offset, copy.size)
                 checkpoint = copy.buf_offset if acked is None else min(acked, copy.buf_offset)
-                self.store.update(copy.identity.key, checkpoint, copy.fingerprint, copy.path)
+                self.store.update(copy.identity.key, checkpoint, copy.fingerprint, copy.name)
+                self._register(copy, checkpoint)
+                self._copies.setdefault(origin.file_key, []).append(copy)
                 del self._waiting[copy]
                 self.wakeup.set()
 
-    def _expire_waiting(self) -> None:
-        """A copy whose original was never cut is a plain copy: its bytes were read there."""
+    def _settle_waiting(self) -> None:
+        """A file taken for a copy whose original was not cut is a new file after all,
+        read from 0: once it stops being the original's start (both grew apart), once the
+        original left its path, or at the deadline. Duplicates are possible, loss is not."""
         now = time.monotonic()
-        for copy, (_, until) in list(self._waiting.items()):
-            if until <= now:
-                copy.buf_offset = copy.read_pos = copy.size
-                del self._waiting[copy]
-                log.info(
-                    "copy of a file that was not truncated; not read twice",
-                    extra={"source": self.cfg.name, "path": copy.path},
-                )
+        for copy, (whole, until) in list(self._waiting.items()):
+            if (
+                until > now
+                and whole.fd >= 0
+                and _still_at(whole)
+                and same_prefix(copy.fd, copy.size, whole.fd, whole.size)
+            ):
+                continue
+            del self._waiting[copy]
+            self.wakeup.set()
+            log.info(
+                "file is not a copy of the file it starts like; reading it from offset 0",
+                extra={"source": self.cfg.name, "path": copy.name, "original": whole.name},
+            )
 
     def _register(self, reader: FileReader, start_offset: int = 0) -> None:
         generation = reader.generation
@@ -384,7 +540,7 @@ class FileSource:
                 self._held[key] = offset
                 return
         self._held.pop(key, None)
-        self.store.update(key, offset, reader.fingerprint, reader.path)
+        self.store.update(key, offset, reader.fingerprint, reader.name)
 
     def _carry_to_copies(self, origin: str, offset: int) -> None:
         """The original's acks are the copy's checkpoint until the copy has its own."""
@@ -396,11 +552,11 @@ class FileSource:
             key = copy.identity.key
             held = self._held.pop(key, None) if done else self._held.get(key)
             if held is not None and done:
-                self.store.update(key, held, copy.fingerprint, copy.path)
+                self.store.update(key, held, copy.fingerprint, copy.name)
             elif held is None and key in self.store.entries:
                 entry = self.store.entries[key]
                 if offset > entry.offset and offset <= copy.buf_offset:
-                    self.store.update(key, offset, copy.fingerprint, copy.path)
+                    self.store.update(key, offset, copy.fingerprint, copy.name)
         if done:
             del self._copies[origin]
 
@@ -422,7 +578,7 @@ class FileSource:
                 got = True
                 await self._hand_on(batch)
         for reader in self.readers.values():
-            m.FILE_LAG_BYTES.labels(self.cfg.name, reader.path).set(reader.lag)
+            m.FILE_LAG_BYTES.labels(self.cfg.name, reader.name).set(reader.lag)
         return got
 
     async def flush_idle(self, force: bool) -> None:
@@ -451,13 +607,28 @@ class FileSource:
             del self.readers[ident]
             self.tracker.retire(reader.file_key)
             with contextlib.suppress(KeyError):
-                m.FILE_LAG_BYTES.remove(self.cfg.name, reader.path)
-            log.info("released rotated file", extra={"source": self.cfg.name, "path": reader.path})
+                m.FILE_LAG_BYTES.remove(self.cfg.name, reader.name)
+            log.info("released rotated file", extra={"source": self.cfg.name, "path": reader.name})
 
     def live_keys(self) -> set[str]:
-        return {ident.key for ident in self.readers}
+        """Files present now, open or released idle: their checkpoints must not expire."""
+        return {ident.key for ident in self.readers} | {ident.key for ident in self._released}
 
     def close_all(self) -> None:
         for reader in self.readers.values():
             reader.close()
         m.FILES_OPEN.labels(self.cfg.name).set(0)
+        m.FILES_WAITING.labels(self.cfg.name).set(0)
+
+
+def _last_data(reader: FileReader) -> float:
+    return reader.last_data
+
+
+def _still_at(reader: FileReader) -> bool:
+    """Whether the path the reader was found under still leads to its file (copytruncate
+    keeps a file in place; rename rotation moves it away)."""
+    try:
+        return identity_of(os.stat(reader.path)) == reader.identity
+    except OSError:
+        return False

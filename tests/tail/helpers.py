@@ -12,7 +12,14 @@ from collector.tail.source import FileSource
 
 
 class Harness:
-    def __init__(self, tmp: Path, pattern: str = "*.log", **source: object) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        pattern: str = "*.log",
+        secret_files: tuple[str, ...] = (),
+        **source: object,
+    ) -> None:
+        self.secret_files = secret_files
         self.logs = tmp / "logs"
         self.logs.mkdir(exist_ok=True)
         self.state = tmp / "state"
@@ -30,7 +37,9 @@ class Harness:
         self.store.load()
         self.tracker = AckTracker()
         self.inflight = InFlight(1 << 30)
-        self.source = FileSource(self.cfg, self.store, self.tracker, self.inflight, self._emit)
+        self.source = FileSource(
+            self.cfg, self.store, self.tracker, self.inflight, self._emit, self.secret_files
+        )
 
     async def _emit(self, batch: LineBatch) -> None:
         ticket = self.tracker.issue(

@@ -1,7 +1,11 @@
+import logging
 import os
+import re
 import shutil
 import time
 from pathlib import Path
+
+import pytest
 
 from collector.flow import FLAG_PARTIAL, FLAG_TRUNCATED
 from tests.tail.helpers import Harness
@@ -177,3 +181,84 @@ async def test_negative_checkpoint_offset_is_dropped_and_the_file_read_from_head
     h.new_process()
     await h.step()
     assert h.lines() == [b"hello"]
+
+
+def _card() -> str:
+    """A 16-digit test number with a valid Luhn digit, built here (not a real card)."""
+    body = "424242000011112"
+    total = sum(
+        (d * 2 - 9 if d * 2 > 9 else d * 2) if i % 2 == 0 else d
+        for i, d in enumerate(int(c) for c in reversed(body))
+    )
+    return body + str((10 - total % 10) % 10)
+
+
+@pytest.mark.parametrize("chunk", [32, 65536])  # cut with and without the newline in view
+async def test_a_line_cut_inside_a_card_number_ships_none_of_its_digits(
+    tmp_path: Path, chunk: int
+) -> None:
+    h = Harness(tmp_path, max_line_bytes=64, read_chunk_bytes=chunk)
+    pan = _card()
+    for lead in range(50, 63):  # every cut from 1 to 14 digits into the number
+        write(h.logs / "app.log", "x" * lead + pan + " and then more text")
+    for _ in range(100):  # a read that ends inside a line yields no batch: step on
+        await h.step()
+        if len(h.lines()) >= 13:
+            break
+    lines = h.lines()
+    assert len(lines) == 13
+    assert all(len(line) == 64 for line in lines)
+    assert not any(re.search(rb"[0-9]", line) for line in lines), "card digits left at the cut"
+    flags = [f for b in h.batches for f in (b.flags or [0] * len(b.lines))]
+    assert all(f & FLAG_TRUNCATED for f in flags)
+
+
+async def test_a_card_number_split_by_a_partial_line_ships_none_of_its_digits(
+    tmp_path: Path,
+) -> None:
+    h = Harness(tmp_path, partial_line_timeout=0.01)
+    pan = _card()
+    log = h.logs / "app.log"
+    write(log, "paid with " + pan[:9], newline=False)
+    await h.step()
+    time.sleep(0.02)
+    await h.step()  # the half line goes out on partial_line_timeout
+    write(log, pan[9:] + " ok")
+    await h.step()
+    assert h.lines() == [b"paid with *********", b"******* ok"]
+    assert h.batches[0].flags == [FLAG_PARTIAL]
+
+
+async def test_crlf_lines_lose_their_carriage_return(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    (h.logs / "app.log").write_bytes(b'{"a":1}\r\ntext line\r\n')
+    await h.step()
+    assert h.lines() == [b'{"a":1}', b"text line"]
+
+
+async def test_an_unreadable_file_is_warned_about_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    h = Harness(tmp_path)
+    log = h.logs / "secret.log"
+    write(log, "x")
+    real_open = os.open
+    denied = True
+
+    def open_denied(path: str, flags: int, *args: int) -> int:
+        # chmod 0 does not stop root, who may run this test: the kernel's answer is injected
+        if denied and os.fspath(path) == str(log):
+            raise PermissionError(errno.EACCES, "Permission denied", str(log))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", open_denied)
+    with caplog.at_level(logging.WARNING, logger="collector.tail"):
+        for _ in range(5):
+            await h.step()
+    warned = [r for r in caplog.records if r.getMessage() == "cannot open file"]
+    assert len(warned) == 1
+    denied = False
+    await h.step()
+    assert h.lines() == [b"x"]  # once readable, it is read
