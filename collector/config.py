@@ -21,6 +21,7 @@ from collector.redact.config import RedactConfig
 from collector.ship.config import ForwardConfig
 from collector.tail.config import SourceConfig
 from collector.units import ByteSize, Seconds, dec_hook
+from collector.validate import check_config, check_host
 
 
 class PipelineConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -106,15 +107,36 @@ def interpolate(value: Any, env: typing.Mapping[str, str], missing: list[str]) -
 
 
 def load_config(path: str, env: typing.Mapping[str, str] | None = None) -> Config:
+    """The config in `path`, checked as `run` will use it on this machine.
+
+    Both `run` and `check-config` load through here, so they accept the same configs:
+    besides the values, the files, environment variables and addresses they name are
+    checked (`validate.check_host`).
+    """
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError as e:
         raise ConfigError([f"{path}: cannot read: {e.strerror}"]) from None
-    return parse_config(text, env)
+    env = os.environ if env is None else env
+    cfg = _typed_config(text, env)
+    errors = check_config(cfg) + check_host(cfg, env)
+    if errors:
+        raise ConfigError(errors)
+    return cfg
 
 
 def parse_config(text: str, env: typing.Mapping[str, str] | None = None) -> Config:
+    """The config in `text`, its values checked (not the files and addresses it names)."""
+    cfg = _typed_config(text, os.environ if env is None else env)
+    errors = check_config(cfg)
+    if errors:
+        raise ConfigError(errors)
+    return cfg
+
+
+def _typed_config(text: str, env: typing.Mapping[str, str]) -> Config:
+    """YAML, interpolated, format defaults applied, validated into the Structs."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -122,7 +144,7 @@ def parse_config(text: str, env: typing.Mapping[str, str] | None = None) -> Conf
         where = f"line {mark.line + 1}" if mark is not None else "?"
         raise ConfigError([f"(yaml): {where}: {getattr(e, 'problem', e)}"]) from None
     missing: list[str] = []
-    raw = interpolate({} if raw is None else raw, os.environ if env is None else env, missing)
+    raw = interpolate({} if raw is None else raw, env, missing)
     format_defaults(raw)
     errors = [f"(env): ${{{name}}} is not set and has no default" for name in missing]
     errors.extend(validate(raw, Config))

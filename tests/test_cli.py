@@ -180,3 +180,56 @@ def test_a_start_up_failure_is_one_log_line_with_its_reason_and_no_traceback(
     assert len(failed) == 1 and "traceback" not in failed[0]
     assert f"cannot listen on 127.0.0.1:{port}" in failed[0]["msg"]
     assert "Address already in use" in failed[0]["msg"]
+
+
+def test_check_config_and_run_reject_the_same_configs_with_exit_2(tmp_path: Path) -> None:
+    """What `run` would fail on, read nothing with or spin on is caught by both commands."""
+    (tmp_path / "not.pem").write_text("not a certificate\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"""
+sources:
+  - name: app
+    paths: ["{tmp_path}/logs/*.log"]
+    format: regex
+    tag: "app.${{nope}}"
+    poll_interval: 0
+    read_chunk_bytes: 0
+    multiline: {{mode: start_pattern, start_pattern: "^(INFO"}}
+forward:
+  servers: [{{host: 127.0.0.1}}]
+  tls: {{enabled: true, ca_file: {tmp_path / "not.pem"}}}
+  security: {{shared_key_file: {tmp_path / "missing-key"}, username: u, password_env: UNSET_PW}}
+metrics: {{listen: "no-such-host.invalid:2020"}}
+pipeline: {{max_in_flight_bytes: 0, checkpoint_interval: 0}}
+""")
+    expected = [
+        "sources[0].parser.regex:",
+        "sources[0].tag:",
+        "sources[0].poll_interval:",
+        "sources[0].read_chunk_bytes:",
+        "sources[0].multiline.start_pattern:",
+        "forward.tls.ca_file:",
+        "forward.security.shared_key_file:",
+        "forward.security.password_env:",
+        "metrics.listen:",
+        "pipeline.max_in_flight_bytes:",
+        "pipeline.checkpoint_interval:",
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "UNSET_PW"}
+    outputs = []
+    for args in (("check-config", str(bad)), ("run", "--config", str(bad))):
+        result = subprocess.run(
+            [sys.executable, "-m", "collector", *args],
+            capture_output=True,
+            cwd=REPO,
+            env=env,
+            timeout=120,
+        )
+        err = result.stderr.decode()
+        assert result.returncode == 2, (args[0], err[-2000:])
+        assert "Traceback" not in err
+        reported = [line.strip() for line in err.splitlines()[1:]]
+        for path in expected:
+            assert any(line.startswith(path) for line in reported), (args[0], path, err)
+        outputs.append(reported)
+    assert outputs[0] == outputs[1], "check-config and run disagree"

@@ -142,3 +142,106 @@ def test_spring_joins_java_stack_traces_unless_multiline_says_otherwise() -> Non
     assert mode_of("{name: a, paths: [x], format: spring, multiline: {mode: 'off'}}") == "off"
     assert mode_of("{name: a, paths: [x], format: json}") == "off"
     assert mode_of("{name: a, paths: [x]}") == "off"
+
+
+def _source(extra: str) -> str:
+    return f"sources: [{{name: a, paths: [x], {extra}}}]\nforward: {{servers: [{{host: h}}]}}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (_source("format: regex"), "sources[0].parser.regex: required when format is regex"),
+        (_source("tag: 'app.${nope}'"), "sources[0].tag: unknown variable ${nope}"),
+        (
+            _source("multiline: {mode: start_pattern, start_pattern: '^(INFO'}"),
+            "sources[0].multiline.start_pattern: does not compile",
+        ),
+        (_source("read_chunk_bytes: 0"), "sources[0].read_chunk_bytes: must be greater than 0"),
+        (_source("poll_interval: 0s"), "sources[0].poll_interval: must be greater than 0"),
+        (_source("multiline: {max_bytes: 0}"), "sources[0].multiline.max_bytes: must be greater"),
+        (
+            MINIMAL + "pipeline: {max_in_flight_bytes: 0}\n",
+            "pipeline.max_in_flight_bytes: must be greater than 0",
+        ),
+        (
+            MINIMAL + "pipeline: {checkpoint_interval: 0}\n",
+            "pipeline.checkpoint_interval: must be greater than 0",
+        ),
+        (
+            MINIMAL.replace("servers: [{host: h}]", "servers: [{host: h}], flush_interval: 0ms"),
+            "forward.flush_interval: must be greater than 0",
+        ),
+        (MINIMAL + "metrics: {live_window: 0}\n", "metrics.live_window: must be greater than 0"),
+    ],
+)
+def test_values_run_would_reject_or_spin_on_are_config_errors(text: str, expected: str) -> None:
+    errors = errors_of(text)
+    assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_a_raw_source_needs_no_regex() -> None:
+    parse_config(_source("format: regex, mode: raw"), {})
+
+
+def _load(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> list[str]:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as e:
+        load_config(str(path), env or {})
+    return e.value.errors
+
+
+def test_missing_secret_files_unset_env_and_bad_tls_files_are_config_errors(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "not.pem").write_text("just text\n")
+    (tmp_path / "empty").write_text("\n")
+    missing = tmp_path / "missing"
+    errors = _load(
+        tmp_path,
+        f"""
+sources: [{{name: a, paths: [x]}}]
+forward:
+  servers: [{{host: h}}]
+  tls: {{enabled: true, ca_file: {missing}, cert_file: {tmp_path / "not.pem"},
+         key_file: {tmp_path / "not.pem"}}}
+  security: {{shared_key_file: {tmp_path / "empty"}, username: u, password_env: NO_PW}}
+redact: {{pan_policy: hmac, hmac_key_file: {missing}}}
+""",
+    )
+    assert len(errors) == 6, errors
+    expected = [
+        f"forward.tls.ca_file: cannot read {missing}: No such file or directory",
+        "forward.tls.cert_file: ",
+        "forward.tls.key_file: ",
+        f"forward.security.shared_key_file: {tmp_path / 'empty'} is empty",
+        "forward.security.password_env: environment variable NO_PW is not set",
+        f"redact.hmac_key_file: cannot read {missing}",
+    ]
+    for error, prefix in zip(errors, expected, strict=True):
+        assert error.startswith(prefix), (error, prefix)
+    assert "not a PEM file" in errors[1]
+
+
+def test_secret_env_and_files_that_exist_pass(tmp_path: Path) -> None:
+    (tmp_path / "key").write_text("s3cret\n")
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        MINIMAL.replace(
+            "servers: [{host: h}]",
+            f"servers: [{{host: h}}], security: {{shared_key_file: {tmp_path / 'key'}, "
+            "username: u, password_env: PW}",
+        )
+    )
+    load_config(str(path), {"PW": "x"})
+    assert _load(tmp_path, path.read_text(), {}) == [
+        "forward.security.password_env: environment variable PW is not set or empty"
+    ]
+
+
+def test_an_unresolvable_metrics_host_is_a_config_error(tmp_path: Path) -> None:
+    errors = _load(tmp_path, MINIMAL + "metrics: {listen: 'no-such-host.invalid:2020'}\n")
+    assert len(errors) == 1 and errors[0].startswith(
+        "metrics.listen: cannot resolve host 'no-such-host.invalid'"
+    )
