@@ -55,7 +55,7 @@ def get(port: int, path: str, accept: str | None = None) -> Scrape:
     if accept:
         req.add_header("Accept", accept)
     try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
+        with urllib.request.urlopen(req, timeout=30) as resp:
             return Scrape(resp.status, resp.headers.get("Content-Type", ""), resp.read().decode())
     except urllib.error.HTTPError as e:
         return Scrape(e.code, e.headers.get("Content-Type", ""), e.read().decode())
@@ -97,7 +97,7 @@ class Prometheus:
 
     def api(self, path: str, **params: str) -> Any:
         url = f"{self.url}/api/v1/{path}?{urllib.parse.urlencode(params)}"
-        with urllib.request.urlopen(url, timeout=5) as resp:
+        with urllib.request.urlopen(url, timeout=30) as resp:
             body = json.load(resp)
         assert body["status"] == "success", body
         return body["data"]
@@ -110,7 +110,7 @@ class Prometheus:
             for r in result
         }
 
-    def wait_for(self, what: str, check: Callable[[], bool], timeout: float = 30.0) -> None:
+    def wait_for(self, what: str, check: Callable[[], bool], timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -157,7 +157,7 @@ def prometheus(tmp_path: Path) -> Iterator[Callable[[int], Prometheus]]:
         prom = Prometheus(proc, port, log)
         prom.wait_for(
             "prometheus ready",
-            lambda: urllib.request.urlopen(f"{prom.url}/-/ready", timeout=2).status == 200,
+            lambda: urllib.request.urlopen(f"{prom.url}/-/ready", timeout=30).status == 200,
         )
         return prom
 
@@ -165,7 +165,7 @@ def prometheus(tmp_path: Path) -> Iterator[Callable[[int], Prometheus]]:
     for proc in procs:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
