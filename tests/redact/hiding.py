@@ -1003,7 +1003,7 @@ def _place_text(rng: random.Random, position: str, text: str) -> tuple[dict[str,
         return {"msg": f"{head} {q.format(text)} {tail}"}, ("msg",)
     if position == "punct":
         p = rng.choice(("({});", "[{}]", "<{}>", ":{},", "{}.", "={}|"))
-        return {"msg": f"{head}{p.format(text)}{tail}"}, ("msg",)
+        return {"msg": f"{head} {p.format(text)}{tail}"}, ("msg",)
     if position == "newline":
         return {"msg": f"{head}\n{text}\n{tail}"}, ("msg",)
     if position == "key":
@@ -1122,3 +1122,10 @@ def cases(
 
 def style(name: str) -> Style:
     return next(s for s in STYLES if s.name == name)
+
+
+def embeds(st: Style) -> bool:
+    """Whether some position of the style plants a document that must still parse."""
+    brand = next(b for b in BRANDS if lengths_of(st, b))
+    n = lengths_of(st, brand)[0]
+    return any(build_case(st, brand, n, p, 0).embedded for p in st.positions)

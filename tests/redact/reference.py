@@ -67,7 +67,7 @@ BRANDS: tuple[Brand, ...] = (
     Brand("rupay", _r("60", "65", "81", "82", "508", "353", "356"), (16,)),
     Brand("maestro", _r("50", "56-69"), (12, 13, 14, 15, 16, 17, 18, 19)),
     Brand("verve", _r("506099-506198", "650002-650027"), (16, 18, 19)),
-    Brand("troy", _r("9792"), (16,)),
+    Brand("troy", _r("979200-979289"), (16,)),
 )
 
 MIN_LEN, MAX_LEN = 12, 19
@@ -229,8 +229,11 @@ EXEMPTIONS = (
     # (trace / span ids, hashes): letters left after stripping the token's leading and
     # trailing letter blocks. `tok_<PAN>abc` and `<PAN>added` are not hex ids.
     "hex_id",
-    # the chain is an IBAN (ISO 13616: two letters, two check digits, mod 97 == 1).
+    # the chain is inside an IBAN (ISO 13616: two letters, two check digits, a BBAN of
+    # digits and letters, compact or grouped; mod 97 == 1).
     "iban",
+    # `+` at a word start and at most 15 digits: an E.164 phone number (ITU-T E.164).
+    "e164_phone",
 )
 
 CARD_WORDS = re.compile(
@@ -290,18 +293,21 @@ def _is_hex_id(token: str) -> bool:
     return any(c.isalpha() for c in core)
 
 
-_EMV_BEFORE = re.compile(r"(?:5A|57|9F6B|5a|9f6b)([0-9A-Fa-f]{2})$")
+_EMV_BEFORE = re.compile(r"(5A|57|9F6B)([0-9A-F]{2})$", re.IGNORECASE)
 _TRACK_AFTER = re.compile(r"^[=D][0-9]{7}")
 _MTI_BITMAP = re.compile(r"^[0-9]{4}([0-9A-Fa-f]{16})([0-9A-Fa-f]{16})?$")
 
 
-def _emv_prefix(norm: str, start: int, length: int) -> bool:
-    """Tag 5A / 57 / 9F6B and a length byte right before the window."""
+def _emv_prefix(norm: str, start: int, end: int) -> bool:
+    """Tag 5A and a length byte that fits the window (F padding when odd), or tag 57 / 9F6B
+    and a length byte, the window followed by the track 2 separator."""
     m = _EMV_BEFORE.search(norm[max(0, start - 6) : start])
     if not m:
         return False
-    n = int(m.group(1), 16)
-    return (length + 1) // 2 <= n <= 19 + 16
+    tag, n, length = m.group(1).upper(), int(m.group(2), 16), end - start
+    if tag == "5A":
+        return n == (length + 1) // 2 and (length % 2 == 0 or norm[end : end + 1] in "fF")
+    return n > (length + 1) // 2 and norm[end : end + 1] in ("D", "d", "=")
 
 
 def _iso_raw_prefix(norm: str, tok_start: int, start: int, length: int) -> bool:
@@ -317,27 +323,49 @@ def _iso_raw_prefix(norm: str, tok_start: int, start: int, length: int) -> bool:
     return bool((primary >> 62) & 1)
 
 
+_DE2_LABEL = re.compile(
+    r"(?i)(?:(?:de|f|field|bit|p)[ _-]?0*2\b|\[0*2\]|llvar|primary account number)"
+    r"[^0-9]{0,24}$"
+)
+
+
 def _length_prefixed(norm: str, group: tuple[int, int], start: int, length: int) -> bool:
-    """The digit group is exactly LL + window or LLL + window (ISO 8583 LLVAR/LLLVAR)."""
+    """After a field-2 label, the digit group is LL + window or LLL + window (ISO 8583
+    LLVAR / LLLVAR: the length says where the PAN starts)."""
     g0, g1 = group
-    if start + length != g1:
+    if start + length != g1 or norm[g0:start] not in (f"{length:02d}", f"{length:03d}"):
         return False
-    prefix = norm[g0:start]
-    return prefix in (f"{length:02d}", f"{length:03d}")
+    return bool(_DE2_LABEL.search(norm[max(0, g0 - 48) : g0]))
 
 
-def _iban(norm: str, chain: list[tuple[int, int]]) -> bool:
+_IBAN_SHAPE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}")
+
+
+def _mod97(text: str) -> int:
+    return int("".join(str(int(c, 36)) for c in text[4:] + text[:4])) % 97
+
+
+def _iban_spans(norm: str) -> list[tuple[int, int]]:
+    """Spans of IBANs (ISO 13616: country, check digits, BBAN; mod 97 == 1), compact or
+    grouped by spaces; the longest prefix of the shape that checks is taken."""
+    spans = []
+    for m in _IBAN_SHAPE.finditer(norm):
+        text = m.group()
+        for end in range(len(text), 14, -1):
+            compact = text[:end].replace(" ", "")
+            if 15 <= len(compact) <= 34 and text[end - 1] != " " and _mod97(compact) == 1:
+                spans.append((m.start(), m.start() + end))
+                break
+    return spans
+
+
+def _phone(norm: str, chain: list[tuple[int, int]]) -> bool:
+    """E.164: `+` at a word start, then at most 15 digits."""
     start = chain[0][0]
-    if start < 2 or not norm[start - 2 : start].isalpha() or not norm[start - 2 : start].isupper():
+    digits = sum(b - a for a, b in chain)
+    if start < 1 or norm[start - 1] != "+" or digits > 15:
         return False
-    if start >= 3 and norm[start - 3].isalnum():
-        return False
-    end = chain[-1][1]
-    body = "".join(c for c in norm[start:end] if c.isalnum())
-    # trailing alphanumerics of BBANs with letters (GB: bank code letters) end the chain
-    rearranged = body[2:] + norm[start - 2 : start] + body[:2]
-    number = "".join(str(int(c, 36)) for c in rearranged)
-    return 15 <= len(body) + 2 <= 34 and int(number) % 97 == 1
+    return start < 2 or not norm[start - 2].isalnum()
 
 
 def find_cards(text: str, *, context: bool = False) -> list[Finding]:
@@ -348,11 +376,13 @@ def find_cards(text: str, *, context: bool = False) -> list[Finding]:
     nm = normalise(text)
     norm = nm.text
     found: list[Finding] = []
+    ibans = _iban_spans(norm)
     for chain in _chains(norm):
         positions = [p for a, b in chain for p in range(a, b)]
         group_of = {p: g for g in chain for p in range(g[0], g[1])}
         digits = "".join(norm[p] for p in positions)
-        iban = _iban(norm, chain)
+        iban = any(a <= chain[0][0] and chain[-1][1] <= b for a, b in ibans)
+        phone = _phone(norm, chain)
         for i in range(len(positions)):
             for length in range(MIN_LEN, MAX_LEN + 1):
                 if i + length > len(positions):
@@ -368,7 +398,7 @@ def find_cards(text: str, *, context: bool = False) -> list[Finding]:
                 group = group_of[s]
                 tok = _token(norm, s, e)
                 structural = (
-                    _emv_prefix(norm, s, length)
+                    _emv_prefix(norm, s, e)
                     or _length_prefixed(norm, group, s, length)
                     or (s - tok[0] >= 22 and _iso_raw_prefix(norm, tok[0], s, length))
                     or bool(_TRACK_AFTER.match(norm[e : e + 8]))
@@ -382,6 +412,8 @@ def find_cards(text: str, *, context: bool = False) -> list[Finding]:
                     exemption = "hex_id"
                 if exemption is None and iban:
                     exemption = "iban"
+                if exemption is None and phone:
+                    exemption = "e164_phone"
                 a, b = nm.origin(s, e)
                 found.append(
                     Finding(a, b, length, brand_of(window) or "?", exemption, digits=window)
