@@ -110,19 +110,28 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     from collector.redact import Redactor
 
-    diagnostics.configure(cfg.log.level, scrub=Redactor(cfg.redact).redact_text)
+    try:
+        scrub = Redactor(cfg.redact).redact_text
+    except Exception as e:  # our logs are redacted even when the configured redactor fails
+        diagnostics.configure(cfg.log.level, scrub=Redactor(RedactConfig()).redact_text)
+        return _failed(e)
+    diagnostics.configure(cfg.log.level, scrub=scrub)
     try:
         asyncio.run(_serve(cfg, signals))
     except Exception as e:
-        # The operator reads the reason in `msg`; a traceback only at log.level debug.
-        log.error(
-            f"collector failed: {failure_reason(e)}",
-            extra={"error_type": type(e).__name__},
-            exc_info=log.isEnabledFor(logging.DEBUG),
-        )
-        return 1
+        return _failed(e)
     log.info("collector stopped")
     return 0
+
+
+def _failed(error: Exception) -> int:
+    """Log why `run` stops: the reason in `msg`, a traceback only at log.level debug."""
+    log.error(
+        f"collector failed: {failure_reason(error)}",
+        extra={"error_type": type(error).__name__},
+        exc_info=log.isEnabledFor(logging.DEBUG),
+    )
+    return 1
 
 
 def failure_reason(error: BaseException) -> str:
