@@ -445,11 +445,7 @@ class FileSource:
             fp = reader.fingerprint
             if reader.rotated or reader in self._waiting or fp.length < MIN_MATCH_BYTES:
                 continue
-            if (
-                same_start(fd, size, fp)
-                and _still_at(reader)
-                and same_prefix(fd, size, reader.fd, reader.size)
-            ):
+            if same_start(fd, size, fp) and _still_at(reader) and _copy_of(fd, size, reader):
                 return reader
         return None
 
@@ -509,9 +505,8 @@ class FileSource:
         for copy, (whole, until) in list(self._waiting.items()):
             if (
                 until > now
-                and whole.fd >= 0
                 and _still_at(whole)
-                and same_prefix(copy.fd, copy.size, whole.fd, whole.size)
+                and _copy_of(copy.fd, copy.refresh().st_size, whole)
             ):
                 continue
             del self._waiting[copy]
@@ -623,6 +618,16 @@ class FileSource:
 
 def _last_data(reader: FileReader) -> float:
     return reader.last_data
+
+
+def _copy_of(fd: int, size: int, original: FileReader) -> bool:
+    """Whether the file at `fd` may be a copy of `original` taken before it grew on: no
+    longer than it is now, and the same bytes as far as `same_prefix` compares."""
+    try:
+        now = os.fstat(original.fd).st_size
+    except OSError:  # closed meanwhile
+        return False
+    return size <= now and same_prefix(fd, size, original.fd, now)
 
 
 def _still_at(reader: FileReader) -> bool:
