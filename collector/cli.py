@@ -60,9 +60,13 @@ def _load(path: str) -> Config | None:
     try:
         return load_config(path)
     except ConfigError as e:
-        print(f"invalid config {path}:", file=sys.stderr)
+        # Errors may quote values and paths: they pass the default redactor like any log line.
+        from collector.redact import Redactor
+
+        scrub = Redactor(RedactConfig()).redact_text
+        print(scrub(f"invalid config {path}:"), file=sys.stderr)
         for error in e.errors:
-            print(f"  {error}", file=sys.stderr)
+            print(f"  {scrub(error)}", file=sys.stderr)
         return None
 
 

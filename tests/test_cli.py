@@ -233,3 +233,18 @@ pipeline: {{max_in_flight_bytes: 0, checkpoint_interval: 0}}
             assert any(line.startswith(path) for line in reported), (args[0], path, err)
         outputs.append(reported)
     assert outputs[0] == outputs[1], "check-config and run disagree"
+
+
+def test_config_errors_pass_the_redactor(tmp_path: Path) -> None:
+    pan = "4111" + "1111" + "1111" + "1111"  # a public test card number
+    bad = tmp_path / f"card-{pan}.yaml"
+    bad.write_text(
+        f"sources: [{{name: a, paths: [x], format: 'card-{pan}'}}]\n"
+        "forward: {servers: [{host: h}]}\n"
+    )
+    result = cli("check-config", str(bad))
+    assert result.returncode == 2
+    err = result.stderr.decode()
+    assert "sources[0].format: Invalid enum value 'card-" in err
+    leaked = pan in err  # a bool: a failure never prints the number
+    assert not leaked, "a config error printed a card number"
