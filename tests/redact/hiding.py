@@ -170,6 +170,11 @@ def _line_escapes(line: str) -> str:
     )
 
 
+def encode_line(record: dict[str, Any]) -> bytes:
+    """The JSON line of a record, with the escapes `json_escaped` asked for."""
+    return _line_escapes(json.dumps(record, ensure_ascii=False)).encode()
+
+
 def split(digits: str, sizes: list[int]) -> list[str]:
     out, i = [], 0
     for size in sizes:
@@ -1072,7 +1077,7 @@ def _render(style: Style, position: str, rng: random.Random, s: Secrets) -> tupl
             embedded = None
     record.update(fields)
     record["amount_minor"] = rng.randint(100, 99999)
-    line = _line_escapes(json.dumps(record, ensure_ascii=False)).encode()
+    line = encode_line(record)
     return line, plant, embedded, path
 
 

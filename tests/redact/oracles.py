@@ -142,7 +142,7 @@ def parses(kind: str, before: Any, after: Any) -> bool:
 
 def kept(label: str, value: str, text: str) -> bool:
     norm = normalise(text).text
-    pattern = re.escape(label) + r"[\"'\s:=>]{1,8}" + re.escape(value) + r"(?![0-9A-Za-z])"
+    pattern = re.escape(label) + r"[\"'\s:=>\])]{1,8}" + re.escape(value) + r"(?![0-9A-Za-z])"
     return re.search(pattern, norm) is not None
 
 

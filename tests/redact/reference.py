@@ -401,7 +401,9 @@ def find_cards(text: str, *, context: bool = False) -> list[Finding]:
                     _emv_prefix(norm, s, e)
                     or _length_prefixed(norm, group, s, length)
                     or (s - tok[0] >= 22 and _iso_raw_prefix(norm, tok[0], s, length))
-                    or bool(_TRACK_AFTER.match(norm[e : e + 8]))
+                    # track 2 (`=` or `D` then YYMM + service code), after nothing or
+                    # after an LL / LLL length of the whole track (ISO 8583 field 35)
+                    or (bool(_TRACK_AFTER.match(norm[e : e + 8])) and s - group[0] in (0, 2, 3))
                 )
                 exemption = None
                 glued_before = s > group[0]
