@@ -170,9 +170,28 @@ def _line_escapes(line: str) -> str:
     )
 
 
+_RAW_MARK = "\U000effff"
+
+
 def encode_line(record: dict[str, Any]) -> bytes:
-    """The JSON line of a record, with the escapes `json_escaped` asked for."""
-    return _line_escapes(json.dumps(record, ensure_ascii=False)).encode()
+    """The JSON line of a record, with the escapes `json_escaped` asked for and the raw
+    numbers `_Raw` holds."""
+
+    def default(value: Any) -> Any:
+        raise TypeError(type(value))
+
+    def mark(value: Any) -> Any:
+        if isinstance(value, _Raw):
+            return f"{_RAW_MARK}{value}{_RAW_MARK}"
+        if isinstance(value, dict):
+            return {k: mark(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [mark(v) for v in value]
+        return value
+
+    text = json.dumps(mark(record), ensure_ascii=False, default=default)
+    text = re.sub(f'"{_RAW_MARK}([^"]*){_RAW_MARK}"', r"\1", text)
+    return _line_escapes(text).encode()
 
 
 def split(digits: str, sizes: list[int]) -> list[str]:
@@ -761,6 +780,77 @@ def _gw_worldpay_xml(rng: random.Random, s: Secrets) -> Plant:
     return Plant(text=xml, pans=(s.pan,), sad=(_cvv(s),), embedded="xml")
 
 
+# --- more forms, from the same rules ----------------------------------------------------------
+
+
+def _exponent_lengths(brand: Brand) -> tuple[int, ...]:
+    # a JSON number in exponent form is exact in a double up to 2**53: 15 digits always
+    return tuple(n for n in brand.lengths if 13 <= n <= 15)
+
+
+def _json_exponent(rng: random.Random, s: Secrets) -> Plant:
+    """RFC 8259 allows `4.0123456789012e14`: msgspec decodes it as an integral float."""
+    mantissa = f"{s.pan[0]}.{s.pan[1:]}"
+    return Plant(fields={"card": _Raw(f"{mantissa}e{len(s.pan) - 1}")}, pans=(s.pan,))
+
+
+class _Raw(str):
+    """A JSON number written as is in the line (see `encode_line`)."""
+
+
+def _embedded_json_numbers(rng: random.Random, s: Secrets) -> Plant:
+    doc = {"source": {"number": int(s.pan), "cvc": int("9" + s.cvv[1:])}, "amount": 1299}
+    return Plant(
+        text=json.dumps(doc),
+        pans=(s.pan,),
+        sad=(Sad("cvv", "9" + s.cvv[1:]),),
+        embedded="json",
+    )
+
+
+def _embedded_json_twice(rng: random.Random, s: Secrets) -> Plant:
+    inner = json.dumps({"card": {"number": " ".join(split(s.pan, [4] * 5)), "cvv": s.cvv}})
+    return Plant(
+        text=json.dumps({"event": "charge.request", "payload": inner}),
+        pans=(s.pan,),
+        sad=(_cvv(s),),
+        embedded="json",
+    )
+
+
+def _url_pct_nbsp(rng: random.Random, s: Secrets) -> Plant:
+    sep = rng.choice(("%C2%A0", "%E2%80%AF", "%E2%80%89"))
+    return _pan(f"/pay?pan={sep.join(irregular(rng, s.pan))}&ok=1", s)
+
+
+def _track2_d(rng: random.Random, s: Secrets) -> Plant:
+    return Plant(text=f"t2={s.pan}D{s.track_tail}F", pans=(s.pan,), sad=(_track(s),))
+
+
+def _track1_no_sentinel(rng: random.Random, s: Secrets) -> Plant:
+    return Plant(text=f"B{s.pan}^{s.name}^{s.track_tail}", pans=(s.pan,), sad=(_track(s),))
+
+
+def _iso_de45(rng: random.Random, s: Secrets) -> Plant:
+    t1 = f"B{s.pan}^{s.name}^{s.track_tail}"
+    label = rng.choice(("DE045=", "DE45 LLVAR=", "F45: ", "field_045="))
+    return Plant(text=f"{label}{len(t1):02d}{t1}", pans=(s.pan,), sad=(_track(s),))
+
+
+def _xml_escaped_in_json(rng: random.Random, s: Secrets) -> Plant:
+    """XML whose text holds the card as character references (XML 1.0 section 4.1)."""
+    digits = "".join(f"&#{ord(c)};" if i % 3 == 0 else c for i, c in enumerate(s.pan))
+    xml = f"<payment><cardNumber>{digits}</cardNumber><cvc>{s.cvv}</cvc></payment>"
+    return Plant(text=xml, pans=(s.pan,), sad=(_cvv(s),), embedded="xml")
+
+
+def _header_cvv(rng: random.Random, s: Secrets) -> Plant:
+    name = rng.choice(("X-Card-CVV", "X-Security-Code", "X-Pin-Block"))
+    value = s.pin_block if "Pin" in name else s.cvv
+    sad = _pin(s) if "Pin" in name else _cvv(s)
+    return Plant(text=f"> {name}: {value}\r\n> Accept: */*", sad=(sad,))
+
+
 # --- the registry ------------------------------------------------------------------------------
 
 _PAN = "pan"
@@ -968,6 +1058,48 @@ STYLES: tuple[Style, ...] = (
         TEXT_POSITIONS[:1],
     ),
     Style("gw_emv_tlv", "gateway", "EMV ICC data (DE55) TLV hex", _gw_emv_tlv, TEXT_POSITIONS[:7]),
+    Style(
+        "json_exponent_number",
+        _PAN,
+        "RFC 8259 exponent number",
+        _json_exponent,
+        FIELD_POSITIONS[:3],
+        _exponent_lengths,
+    ),
+    Style(
+        "embedded_json_numbers",
+        "sad",
+        "item 10: numbers in JSON in a string",
+        _embedded_json_numbers,
+        DOC_POSITIONS,
+    ),
+    Style(
+        "embedded_json_twice",
+        "sad",
+        "item 10: JSON in a string in JSON in a string",
+        _embedded_json_twice,
+        DOC_POSITIONS,
+    ),
+    Style(
+        "url_pct_nbsp", _PAN, "items 1+2: %C2%A0 / %E2%80%AF in URLs", _url_pct_nbsp, TEXT_POSITIONS
+    ),
+    Style(
+        "track2_d_separator",
+        "track",
+        "item 7: track 2 with D (EMV form)",
+        _track2_d,
+        TEXT_POSITIONS[:7],
+    ),
+    Style(
+        "track1_no_sentinel",
+        "track",
+        "item 7: track 1 without %",
+        _track1_no_sentinel,
+        TEXT_POSITIONS[:7],
+    ),
+    Style("iso8583_de45", "track", "ISO 8583 DE45 LL + track 1", _iso_de45, TEXT_POSITIONS[:7]),
+    Style("xml_char_refs", "sad", "XML character references", _xml_escaped_in_json, DOC_POSITIONS),
+    Style("http_header_sad", "sad", "curl -v request headers", _header_cvv, TEXT_POSITIONS[:7]),
 )
 STYLE_NAMES = tuple(s.name for s in STYLES)
 assert len(set(STYLE_NAMES)) == len(STYLE_NAMES)

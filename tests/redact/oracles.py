@@ -33,11 +33,14 @@ def as_text(value: Any) -> str:
 
 
 def leaves(value: Any, key: str = "") -> list[tuple[str, str]]:
-    """(parent key, text) for every key, string and integer in a record."""
+    """(parent key, text) for every key, string, integer and integral float in a record."""
     if isinstance(value, str):
         return [(key, value)]
-    if isinstance(value, bool) or value is None or isinstance(value, float):
+    if isinstance(value, bool) or value is None:
         return []
+    if isinstance(value, float):
+        # an integral float is a number someone wrote in exponent form (4.1e15)
+        return [(key, str(int(value)))] if value.is_integer() and abs(value) < 1e20 else []
     if isinstance(value, int):
         return [(key, str(value))]
     if isinstance(value, dict):

@@ -404,6 +404,8 @@ def find_cards(text: str, *, context: bool = False) -> list[Finding]:
                     # track 2 (`=` or `D` then YYMM + service code), after nothing or
                     # after an LL / LLL length of the whole track (ISO 8583 field 35)
                     or (bool(_TRACK_AFTER.match(norm[e : e + 8])) and s - group[0] in (0, 2, 3))
+                    # track 1 (ISO/IEC 7813): format code B, the PAN, `^`, the name
+                    or (norm[e : e + 1] == "^" and norm[s - 1 : s] in ("B", "b"))
                 )
                 exemption = None
                 glued_before = s > group[0]

@@ -326,6 +326,6 @@ def test_head_noun_rule_on_the_issue_labels() -> None:
 
 
 def test_reference_leaves_of_a_record() -> None:
-    record = msgspec.json.decode(b'{"a": {"4111": [1, "x"]}, "b": 2.5, "c": true}')
+    record = msgspec.json.decode(b'{"a": {"4111": [1, "x"]}, "b": 2.5, "c": true, "d": 4e3}')
     assert leaves(record) == [("", "a"), ("a", "4111"), ("4111", "1"), ("4111", "x"),
-                              ("", "b"), ("", "c")]  # fmt: skip
+                              ("", "b"), ("", "c"), ("", "d"), ("d", "4000")]  # fmt: skip
