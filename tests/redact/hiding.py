@@ -799,13 +799,9 @@ class _Raw(str):
 
 
 def _embedded_json_numbers(rng: random.Random, s: Secrets) -> Plant:
-    doc = {"source": {"number": int(s.pan), "cvc": int("9" + s.cvv[1:])}, "amount": 1299}
-    return Plant(
-        text=json.dumps(doc),
-        pans=(s.pan,),
-        sad=(Sad("cvv", "9" + s.cvv[1:]),),
-        embedded="json",
-    )
+    cvc: Any = s.cvv if s.cvv.startswith("0") else int(s.cvv)
+    doc = {"source": {"number": int(s.pan), "cvc": cvc}, "amount": 1299}
+    return Plant(text=json.dumps(doc), pans=(s.pan,), sad=(_cvv(s),), embedded="json")
 
 
 def _embedded_json_twice(rng: random.Random, s: Secrets) -> Plant:
@@ -1218,8 +1214,16 @@ def build_case(style: Style, brand: Brand, length: int, position: str, seed: int
     rng_secret = random.Random("s" + key)
     pan = make_pan(rng_secret, brand, length)
     secrets = make_secrets(rng_secret, pan, amex=brand.name == "amex")
-    other_pan = make_pan(rng_secret, brand, length)
-    other = make_secrets(rng_secret, other_pan, amex=brand.name == "amex")
+    while True:  # the background's secrets differ from the planted ones in every field
+        other_pan = make_pan(rng_secret, brand, length)
+        other = make_secrets(rng_secret, other_pan, amex=brand.name == "amex")
+        if (
+            other_pan != pan
+            and other.cvv != secrets.cvv
+            and (other.exp_mm, other.exp_yy) != (secrets.exp_mm, secrets.exp_yy)
+            and other.pin_block != secrets.pin_block
+        ):
+            break
     line, plant, embedded, path = _render(style, position, random.Random("b" + key), secrets)
     bg_line, _, _, _ = _render(style, position, random.Random("b" + key), other)
     return Case(

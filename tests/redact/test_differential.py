@@ -28,12 +28,13 @@ from collector.redact import Redactor
 from collector.redact.config import RedactConfig
 from tests.redact.hiding import (
     STYLES,
+    cases,
     encode_line,
     lengths_of,
     make_pan,
     make_secrets,
 )
-from tests.redact.oracles import as_text, kept, leaves
+from tests.redact.oracles import as_text, judge, kept, leaves
 from tests.redact.reference import (
     BRANDS,
     EXEMPTIONS,
@@ -329,3 +330,16 @@ def test_reference_leaves_of_a_record() -> None:
     record = msgspec.json.decode(b'{"a": {"4111": [1, "x"]}, "b": 2.5, "c": true, "d": 4e3}')
     assert leaves(record) == [("", "a"), ("a", "4111"), ("4111", "1"), ("4111", "x"),
                               ("", "b"), ("", "c"), ("", "d"), ("d", "4000")]  # fmt: skip
+
+
+def test_oracles_flag_a_redactor_that_does_nothing() -> None:
+    """The leak oracle is not blind: shipped unchanged, every planted secret is a leak (one
+    brand and length per style, every position)."""
+    blind: Counter[str] = Counter()
+    for style in STYLES:
+        brand = next(b for b in BRANDS if lengths_of(style, b))
+        for case in cases(range(1), styles=(style,), brands=(brand,)):
+            verdict = judge(case, msgspec.json.decode(case.line))
+            planted = len(case.pans) + len(case.sad)
+            blind[style.name] += verdict.pan_leaks + sum(verdict.sad_leaks.values()) < planted
+    assert not +blind, f"styles whose planted secrets the oracle misses: {dict(+blind)}"
