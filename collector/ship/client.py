@@ -346,18 +346,18 @@ class ForwardClient:
                     )
                 try:
                     conn = await self._connect(ep)
-                except ConnectFailure as failure:
-                    self._connect_failed(ep, failure)
+                except ConnectFailure as refused:
+                    self._connect_failed(ep, refused)
                     continue
                 except Exception as e:
                     self._connect_failed(ep, _internal_error(ep.name, "connecting", e))
                     continue
                 self._up(ep, conn)
-                failure = await self._serve(ep, conn)
-                if failure is None:
+                ended = await self._serve(ep, conn)
+                if ended is None:
                     self._recycle(ep)
                 else:
-                    self._down(ep, failure.reason, str(failure))
+                    self._down(ep, ended.reason, str(ended))
         finally:
             self._release(ep)
 
@@ -415,7 +415,13 @@ class ForwardClient:
         ep.failures += 1
         SERVER_UP.labels(ep.name).set(0)
         CHUNKS_FAILED.labels(ep.name, failure.reason).inc()
-        log.warning("%s (attempt %d, %d chunks waiting)", failure, ep.failures, len(self._queue))
+        log.warning(
+            "%s (reason %s, attempt %d, %d chunks waiting)",
+            failure,
+            failure.reason,
+            ep.failures,
+            len(self._queue),
+        )
         self._notify_changed()
 
     def _recycle(self, ep: Endpoint[_Pending]) -> None:
