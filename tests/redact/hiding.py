@@ -102,7 +102,8 @@ def make_secrets(rng: random.Random, pan: str, amex: bool = False) -> Secrets:
 
 @dataclass(frozen=True)
 class Sad:
-    """A planted SAD value: `kind` cvv | pin | track | expiry; `match` digits | text."""
+    """A planted SAD value: `kind` cvv | pin_digits (whole digit tokens), track (digits),
+    pin | expiry (text)."""
 
     kind: str
     value: str
@@ -499,7 +500,8 @@ def _logfmt_cvv(rng: random.Random, s: Secrets) -> Plant:
 
 def _text_cvv(rng: random.Random, s: Secrets) -> Plant:
     label = rng.choice(CVV_TEXT_LABELS)
-    return Plant(text=f"{label}: {s.cvv}", sad=(_cvv(s),))
+    form = rng.choice(("{}: {}", "{} {}", "{}={}", "{} - {}", "{} #{}", "{} is {}", "{}:{}"))
+    return Plant(text=form.format(label, s.cvv), sad=(_cvv(s),))
 
 
 def _embedded_json(rng: random.Random, s: Secrets) -> Plant:
@@ -847,6 +849,27 @@ def _header_cvv(rng: random.Random, s: Secrets) -> Plant:
     return Plant(text=f"> {name}: {value}\r\n> Accept: */*", sad=(sad,))
 
 
+def _card_field_non_luhn_text(rng: random.Random, s: Secrets) -> Plant:
+    value = make_non_luhn(rng, len(s.pan))
+    form = rng.choice(
+        (
+            "card_number={}",
+            "<cardNumber>{}</cardNumber>",
+            '{{"pan": "{}"}}',
+            "DE002 LLVAR=" + f"{len(value):02d}" + "{}",
+            "F2: " + f"{len(value):02d}" + "{}",
+            "card number: {}",
+        )
+    )
+    return Plant(text=form.format(value), pans=(value,))
+
+
+def _pin_plain(rng: random.Random, s: Secrets) -> Plant:
+    pin = s.cvv + "7" if len(s.cvv) == 3 else s.cvv
+    form = rng.choice(("PIN: {}", "pin={}", '"pin": "{}"', "<PIN>{}</PIN>", "card PIN {}"))
+    return Plant(text=form.format(pin), sad=(Sad("pin_digits", pin),))
+
+
 # --- the registry ------------------------------------------------------------------------------
 
 _PAN = "pan"
@@ -1096,6 +1119,14 @@ STYLES: tuple[Style, ...] = (
     Style("iso8583_de45", "track", "ISO 8583 DE45 LL + track 1", _iso_de45, TEXT_POSITIONS[:7]),
     Style("xml_char_refs", "sad", "XML character references", _xml_escaped_in_json, DOC_POSITIONS),
     Style("http_header_sad", "sad", "curl -v request headers", _header_cvv, TEXT_POSITIONS[:7]),
+    Style(
+        "card_field_non_luhn_text",
+        "context",
+        "item 5: card field in text, any checksum",
+        _card_field_non_luhn_text,
+        TEXT_POSITIONS[:7],
+    ),
+    Style("pin_plain_digits", "pin", "PCI 3.3.1.3: the PIN itself", _pin_plain, TEXT_POSITIONS[:7]),
 )
 STYLE_NAMES = tuple(s.name for s in STYLES)
 assert len(set(STYLE_NAMES)) == len(STYLE_NAMES)

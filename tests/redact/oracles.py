@@ -194,7 +194,7 @@ def judge(case: Case, shipped: Any) -> Verdict:
     out_tokens, bg_tokens = _tokens(out), _tokens(background)
     out_norm, bg_norm = normalise(out).text.upper(), normalise(background).text.upper()
     for sad in case.sad:
-        if sad.kind == "cvv":
+        if sad.kind in ("cvv", "pin_digits"):  # short digit values: whole tokens
             leaked = out_tokens[sad.value] > bg_tokens[sad.value]
         elif sad.kind == "track":
             leaked = sad.value in digits

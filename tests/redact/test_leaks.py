@@ -72,7 +72,7 @@ def test_no_pan_survives(st: Style) -> None:
     outcomes = shipped(st.name)
     bad = [o for o in outcomes if o.verdict.pan_leaks]
     assert len(bad) == 0, (
-        f"{st.name}: a planted PAN is readable in {len(bad)}/{len(outcomes)} " + _where(bad)
+        f"[{st.name}] a planted PAN is readable in {len(bad)}/{len(outcomes)} " + _where(bad)
     )
 
 
@@ -82,7 +82,7 @@ def test_no_sad_survives(st: Style) -> None:
     bad = [o for o in outcomes if sum(o.verdict.sad_leaks.values())]
     kinds = Counter(k for o in bad for k in o.verdict.sad_leaks)
     assert len(bad) == 0, (
-        f"{st.name}: SAD survives in {len(bad)}/{len(outcomes)} (of kinds {sorted(kinds)}) "
+        f"[{st.name}] SAD survives in {len(bad)}/{len(outcomes)} (of kinds {sorted(kinds)}) "
         + _where(bad)
     )
 
@@ -93,7 +93,7 @@ def test_reference_finds_no_card_in_output(st: Style) -> None:
     brand, length, no exemption) is never in what ships."""
     outcomes = shipped(st.name)
     bad = [o for o in outcomes if o.reference_cards_out]
-    assert len(bad) == 0, f"{st.name}: the reference still finds a card in {len(bad)} " + _where(
+    assert len(bad) == 0, f"[{st.name}] the reference still finds a card in {len(bad)} " + _where(
         bad
     )
 
@@ -102,7 +102,7 @@ def test_reference_finds_no_card_in_output(st: Style) -> None:
 def test_masks_show_at_most_first6_last4(st: Style) -> None:
     outcomes = shipped(st.name)
     bad = [o for o in outcomes if o.verdict.overexposed]
-    assert len(bad) == 0, f"{st.name}: over-exposed mask in {len(bad)} " + _where(bad)
+    assert len(bad) == 0, f"[{st.name}] over-exposed mask in {len(bad)} " + _where(bad)
 
 
 @pytest.mark.parametrize("st", [s for s in STYLES if embeds(s)], ids=lambda s: s.name)
@@ -111,7 +111,7 @@ def test_embedded_documents_still_parse(st: Style) -> None:
     bad = [o for o in outcomes if o.verdict.broken]
     kinds = Counter(o.case.embedded for o in bad)
     assert len(bad) == 0, (
-        f"{st.name}: embedded {dict(kinds)} no longer parses (or lost keys) in "
+        f"[{st.name}] embedded {dict(kinds)} no longer parses (or lost keys) in "
         f"{len(bad)}/{len(outcomes)} " + _where(bad)
     )
 
@@ -122,7 +122,7 @@ def test_result_fields_beside_card_data_kept(st: Style) -> None:
     outcomes = shipped(st.name)
     bad = [o for o in outcomes if o.verdict.changed_keep]
     assert len(bad) == 0, (
-        f"{st.name}: a result field was changed or removed in {len(bad)} " + _where(bad)
+        f"[{st.name}] a result field was changed or removed in {len(bad)} " + _where(bad)
     )
 
 
