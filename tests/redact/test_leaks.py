@@ -16,13 +16,14 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 
+import msgspec
 import pytest
 
 from collector.redact import Redactor
 from collector.redact.config import RedactConfig
 from tests.redact.hiding import STYLES, Case, Style, cases, embeds, style
 from tests.redact.oracles import Verdict, judge, reference_cards
-from tests.redact.support import ship
+from tests.redact.support import ship, ship_raw
 
 
 def seeds_from_env(default: str = "0") -> range:
@@ -123,6 +124,38 @@ def test_result_fields_beside_card_data_kept(st: Style) -> None:
     bad = [o for o in outcomes if o.verdict.changed_keep]
     assert len(bad) == 0, (
         f"[{st.name}] a result field was changed or removed in {len(bad)} " + _where(bad)
+    )
+
+
+RAW_POSITIONS = ("whole", "start", "middle", "end", "quoted", "punct")
+
+
+@cache
+def shipped_raw(name: str) -> tuple[Outcome, ...]:
+    """The same messages as raw text lines (the `text` parser, Net::HTTP wire logs):
+    the pre-scan on raw bytes, then `redact_text`."""
+    picked = [
+        c
+        for c in cases(seeds_from_env(), styles=(style(name),))
+        if c.path == ("msg",) and c.position in RAW_POSITIONS
+    ]
+    lines = [msgspec.json.decode(c.line)["msg"].encode() for c in picked]
+    out = ship_raw(_redactor(), lines)
+    return tuple(
+        Outcome(case, judge(case, {"msg": text}), reference_cards({"msg": text}))
+        for case, text in zip(picked, out, strict=True)
+    )
+
+
+RAW_STYLES = [s for s in STYLES if set(s.positions) & set(RAW_POSITIONS) and s.kind != "context"]
+
+
+@pytest.mark.parametrize("st", RAW_STYLES, ids=lambda s: s.name)
+def test_raw_text_lines_leak_nothing(st: Style) -> None:
+    outcomes = shipped_raw(st.name)
+    bad = [o for o in outcomes if o.verdict.leaked or o.reference_cards_out]
+    assert len(bad) == 0, f"[{st.name}] raw text line leaks in {len(bad)}/{len(outcomes)} " + (
+        _where(bad)
     )
 
 
