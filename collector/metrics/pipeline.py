@@ -132,7 +132,8 @@ CHUNKS_RETRIED = Counter(
 )
 CHUNKS_FAILED = Counter(
     "collector_forward_chunk_failures_total",
-    "Failed tries to deliver a chunk, by reason (connect, timeout, closed, auth, tls).",
+    "Failed tries to deliver a chunk, by reason "
+    "(connect, timeout, closed, auth, tls, protocol, internal).",
     ["server", "reason"],
     registry=REGISTRY,
 )

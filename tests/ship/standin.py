@@ -32,6 +32,30 @@ GARBAGE = b"\xc1" * 32
 NON_UTF8 = b"\xc1\xff\xfe payload \x80"
 
 
+# Every fault a test can inject: (point, kind) -> the reason label the client counts it
+# under in collector_forward_chunk_failures_total.
+FAULTS: dict[tuple[str, str], str] = {
+    ("helo", "garbage"): "protocol",
+    ("helo", "unexpected"): "protocol",
+    ("helo", "non-utf8"): "protocol",
+    ("helo", "deep"): "protocol",
+    ("helo", "flood"): "protocol",
+    ("helo", "close"): "auth",
+    ("pong", "garbage"): "protocol",
+    ("pong", "unexpected"): "protocol",
+    ("pong", "wrong-digest"): "auth",
+    ("pong", "refused"): "auth",
+    ("pong", "deep"): "protocol",
+    ("pong", "close"): "auth",
+    ("ack", "garbage"): "protocol",
+    ("ack", "unexpected"): "protocol",
+    ("ack", "non-utf8"): "protocol",
+    ("ack", "deep"): "protocol",
+    ("ack", "flood"): "protocol",
+    ("ack", "close"): "closed",
+}
+
+
 @dataclass
 class Fault:
     """What to send instead of the right message at `point`, on one connection.

@@ -16,31 +16,9 @@ import pytest
 
 from collector.ship.encoder import chunk_key
 from tests.ship.helpers import forward_config, make_chunk, metric, running
-from tests.ship.standin import Fault, Packing, StandIn
+from tests.ship.standin import FAULTS, Fault, Packing, StandIn
 
 KEY = "fault-injection-key"
-
-# (point, kind) -> the reason label the failure is counted under.
-FAULTS: dict[tuple[str, str], str] = {
-    ("helo", "garbage"): "protocol",
-    ("helo", "unexpected"): "protocol",
-    ("helo", "non-utf8"): "protocol",
-    ("helo", "deep"): "protocol",
-    ("helo", "flood"): "protocol",
-    ("helo", "close"): "auth",
-    ("pong", "garbage"): "protocol",
-    ("pong", "unexpected"): "protocol",
-    ("pong", "wrong-digest"): "auth",
-    ("pong", "refused"): "auth",
-    ("pong", "deep"): "protocol",
-    ("pong", "close"): "auth",
-    ("ack", "garbage"): "protocol",
-    ("ack", "unexpected"): "protocol",
-    ("ack", "non-utf8"): "protocol",
-    ("ack", "deep"): "protocol",
-    ("ack", "flood"): "protocol",
-    ("ack", "close"): "closed",
-}
 
 
 def delivered_once_each(server: StandIn, chunks: int, size: int) -> bool:
