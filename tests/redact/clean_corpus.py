@@ -22,7 +22,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from tests.redact.reference import luhn_ok
+from tests.redact.hiding import make_pan
+from tests.redact.reference import BRANDS, luhn_ok
 
 
 def _digits(rng: random.Random, n: int) -> str:
@@ -259,6 +260,20 @@ def hashes(rng: random.Random) -> dict[str, Any]:
     }
 
 
+def hex_ids_with_digit_runs(rng: random.Random) -> dict[str, Any]:
+    """Trace ids whose digits happen to form a card-valid run (about 1 random 32-hex id in
+    60 holds a 13+ digit run, a few % of those pass Luhn and a brand), with letters on both
+    sides and inside, as hex ids have: the hex-id exemption at work."""
+    brand = rng.choice(BRANDS)
+    length = rng.choice([n for n in brand.lengths if n >= 13])
+    run = make_pan(rng, brand, length)
+    left = _hex(rng, rng.randint(2, 8))
+    trace = (f"{rng.choice('0123456789')}{left}{rng.choice('abcdef')}{run}"
+             f"{rng.choice('abcdef')}")  # fmt: skip
+    trace += _hex(rng, max(0, 32 - len(trace) - 1)) + rng.choice("0123456789")
+    return {"trace_id": trace, "msg": f"span {trace[:16]} of trace {trace} finished"}
+
+
 def network(rng: random.Random) -> dict[str, Any]:
     ip = ".".join(str(rng.randint(1, 254)) for _ in range(4))
     return {
@@ -316,8 +331,8 @@ CATEGORIES: dict[str, Callable[[random.Random], dict[str, Any]]] = {
     for f in (
         uuid_ids, w3c_trace, datadog_ids, datadog_numeric, snowflakes, epochs, ibans, bban,
         imei, iccid, iso_refs, psp_refs, amounts, phones, masked_pans, bins_last4,
-        check_results, expiry_without_pan, hashes, network, stack_trace, gtin,
-        non_payment_luhn, sepa_ids, durations_versions,
+        check_results, expiry_without_pan, hashes, hex_ids_with_digit_runs, network,
+        stack_trace, gtin, non_payment_luhn, sepa_ids, durations_versions,
     )
 }  # fmt: skip
 

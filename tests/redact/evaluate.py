@@ -15,14 +15,22 @@ import sys
 import time
 from collections import Counter
 
+import msgspec
+
 from collector.redact import Redactor
 from collector.redact.config import RedactConfig
+from tests.redact.clean_corpus import clean_lines
 from tests.redact.hiding import STYLES, cases
-from tests.redact.oracles import judge, reference_cards
-from tests.redact.support import ship
+from tests.redact.oracles import judge, leaves, reference_cards
+from tests.redact.reference import EXEMPTIONS, find_cards
+from tests.redact.support import ship, ship_raw
 from tests.redact.test_clean import measure_false_positives
 
-COLUMNS = ("cases", "pan", "sad", "overexposed", "broken", "kept_changed", "ref_cards")
+COLUMNS = (
+    "cases", "pan", "sad", "overexposed", "broken", "kept_changed", "ref_cards", "raw_cases",
+    "raw_leaks",
+)  # fmt: skip
+RAW_POSITIONS = ("whole", "start", "middle", "end", "quoted", "punct")
 
 
 def evaluate_styles(seeds: range) -> dict[str, Counter[str]]:
@@ -42,6 +50,15 @@ def evaluate_styles(seeds: range) -> dict[str, Counter[str]]:
                 row["broken"] += bool(v.broken)
                 row["kept_changed"] += bool(v.changed_keep)
                 row["ref_cards"] += bool(reference_cards(out))
+            raw = [c for c in batch if c.path == ("msg",) and c.position in RAW_POSITIONS]
+            if style.kind == "context" or not raw:
+                continue
+            texts = ship_raw(redactor, [msgspec.json.decode(c.line)["msg"].encode() for c in raw])
+            for case, text in zip(raw, texts, strict=True):
+                row["raw_cases"] += 1
+                row["raw_leaks"] += bool(
+                    judge(case, {"msg": text}).leaked or reference_cards({"msg": text})
+                )
     return table
 
 
@@ -99,6 +116,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"clean corpus: {lines} lines, {shaped} hold a card-valid number or SAD label by "
           f"chance (set apart), {changed} of {clean} clean lines changed = "
           f"{changed / max(clean, 1):.3%} (limit 0.5 %)")  # fmt: skip
+    print()
+    exempt: Counter[str] = Counter()
+    for seed in seeds:
+        for _, line in clean_lines(seed, args.clean_lines):
+            for _, text in leaves(msgspec.json.decode(line)):
+                exempt.update(f.exemption for f in find_cards(text) if f.exemption)
+    print("reference exemptions that decided a card-valid window in the clean corpus: "
+          + ", ".join(f"{name} {exempt[name]}" for name in EXEMPTIONS))  # fmt: skip
     print()
     print("| category | lines | card-shaped by chance | changed (false positives) |")
     print("|---|---:|---:|---:|")
