@@ -6,8 +6,8 @@ Run: .venv/bin/python -m pytest benches/test_bench_redact.py --benchmark-only \
 Each benchmark handles one batch of BATCH lines; divide the median by BATCH for the cost
 per line. `baseline_decode` is the no-redaction path (decode every line, as the pipeline
 does anyway); the redaction cost added is `scan_and_walk` (pre-scan the raw lines, walk the
-flagged records). `[c]` is the collector as installed (the C pre-scan); `[regex]` the same
-without the extension (google-re2 or `re` alone), what a source tree used unbuilt runs.
+flagged records). `[c]` is the collector as installed (the C pre-scan); `[none]` the same
+without the extension (every line walked), what a source tree used unbuilt runs.
 Figures and the machine they came from are in docs/redaction.md.
 """
 
@@ -21,19 +21,16 @@ import pytest
 from collector.redact import Redactor
 from collector.redact import redactor as redactor_module
 from collector.redact.config import RedactConfig
-from collector.redact.scan import load_prefilter, resolve_engine
 from tests.redact.linegen import realistic_batch, worst_case_batch
 
 BATCH = 5000
 _decoder = msgspec.json.Decoder()
 REALISTIC = realistic_batch(BATCH)
 WORST = worst_case_batch(BATCH // 10)
-ENGINES = ["re2", "re"] if resolve_engine("auto") == "re2" else ["re"]
-PRESCANS = ["c", "regex"] if load_prefilter([]) is not None else ["regex"]
 
 
 def _redactor(prescan: str = "c", **cfg: Any) -> Redactor:
-    """The redactor with the C pre-scan (`c`) or as without the extension (`regex`)."""
+    """The redactor with the C pre-scan (`c`) or as without the extension (`none`)."""
     if prescan == "c":
         return Redactor(RedactConfig(**cfg))
     with pytest.MonkeyPatch.context() as patch:
@@ -64,14 +61,6 @@ def test_scan_only_realistic(benchmark: Any) -> None:
     benchmark(redactor.scan, REALISTIC)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_scan_only_realistic_regex(benchmark: Any, engine: str) -> None:
-    redactor = _redactor("regex", scan_engine=engine)
-    benchmark.extra_info["lines"] = BATCH
-    benchmark.extra_info["flagged"] = len(redactor.scan(REALISTIC))
-    benchmark(redactor.scan, REALISTIC)
-
-
 def _scan_and_walk_batch(redactor: Redactor, lines: list[bytes], records: list[Any]) -> int:
     flagged = redactor.scan(lines)
     redactor.redact_records(records, flagged)
@@ -87,7 +76,6 @@ def _fresh(lines: list[bytes]) -> Any:
 def test_scan_and_walk_realistic(benchmark: Any) -> None:
     redactor = Redactor(RedactConfig())
     benchmark.extra_info["lines"] = BATCH
-    benchmark.extra_info["engine"] = redactor.scan_engine
     benchmark.pedantic(
         lambda lines, records: _scan_and_walk(redactor, lines, records),
         setup=_fresh(REALISTIC),
@@ -95,10 +83,9 @@ def test_scan_and_walk_realistic(benchmark: Any) -> None:
     )
 
 
-@pytest.mark.parametrize("prescan", PRESCANS)
-def test_scan_and_walk_batch_realistic(benchmark: Any, prescan: str) -> None:
+def test_scan_and_walk_batch_realistic(benchmark: Any) -> None:
     """The same through `redact_records`: one trigger call and one counter update per batch."""
-    redactor = _redactor(prescan)
+    redactor = _redactor("c")
     benchmark.extra_info["lines"] = BATCH
     benchmark.pedantic(
         lambda lines, records: _scan_and_walk_batch(redactor, lines, records),
@@ -118,9 +105,8 @@ def test_walk_every_record_realistic(benchmark: Any) -> None:
     )
 
 
-@pytest.mark.parametrize("prescan", PRESCANS)
-def test_scan_and_walk_worst_case(benchmark: Any, prescan: str) -> None:
-    redactor = _redactor(prescan)
+def test_scan_and_walk_worst_case(benchmark: Any) -> None:
+    redactor = _redactor("c")
     benchmark.extra_info["lines"] = len(WORST)
     benchmark.pedantic(
         lambda lines, records: _scan_and_walk(redactor, lines, records),

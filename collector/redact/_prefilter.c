@@ -8,25 +8,31 @@
  * lines, most of the redaction budget. This pass does it with SSE2, sixteen bytes at a
  * time, without joining the lines (docs/decisions.md, "The pre-scan's first step in C").
  *
+ * The rules are not written here: the brand table, the separators and how many may
+ * join two digit groups, the label names and the Unicode digits and spaces are handed in
+ * at init from the tables the careful pass (detect.py) reads, and the rules below are
+ * that pass's rules made wider (no exemptions, no context), never narrower.
+ *
  * A line is a candidate when it holds
- *   (A) a chain of digit groups joined by single ` .+-` that could hold card data:
- *       consecutive groups in a printed card grouping (one group, 4-4-4-x, 4-6-4/5) of
- *       12-19 digits that fit a brand's prefix and length (the brand table of cards.py,
- *       given at init) and pass Luhn, not starting inside a hex id (text.py's rule); a
- *       group of 12+ digits followed by `^`, or by `=` `D` `d` and seven digits (track
- *       data), or with `5A` (EMV tag) in the four bytes before it; a group of 14+
- *       digits that is an ISO 8583 length-prefixed PAN after a field-2 label or key, or
- *       inside a hex token that opens like an ISO 8583 message (MTI, bitmap, field 2);
- *   (B) a `%2`, `%3`, `\u` or `\x` (escapes that can hide a digit or a separator);
+ *   (A) a chain of digit groups of any sizes joined by up to `max_gap` separator bytes
+ *       (cards.py SEPARATORS, MAX_GAP) in which consecutive whole groups of 12-19 digits
+ *       fit a brand's prefix and length and pass Luhn; a group of 12+ digits followed
+ *       by `^`, or by `=` `D` `d` and seven digits (track data), or with `5A` (EMV tag)
+ *       in the four bytes before it; a group of 14+ digits that is an ISO 8583
+ *       length-prefixed PAN after a field-2 label or key, or inside a hex token that
+ *       opens like an ISO 8583 message (MTI, bitmap, field 2); a `=` and seven digits
+ *       after a masked PAN (`4111****1111=2512…`); an ISO 8583 field label `52` followed
+ *       by `:`, `=` or `" value=` (a PIN block);
+ *   (B) something that can hide a digit or a separator and that the careful pass
+ *       decodes (normalize.py): `%` and two hex digits, `\u`, `\x`, `&#`, `&nbsp;`, and
+ *       any non-ASCII character that is a Unicode digit or space (the ranges handed in);
  *   (C) a float in exponent form large enough to be a card (`4.1e15`, `4e+15`);
- *   (D) one of the configured key names at a word start, in any case, its words joined
- *       by up to two of ` _.-`, not followed by a lowercase letter (keys.py's rule).
- * Everything the careful pass can change (text.py's passes, a JSON number that is a
- * card, a SAD or expiry key) needs one of these in the raw line, so a line that is not a
- * candidate is left as it is by the walk; the candidates are the lines the walk gets.
- * tests/redact/test_prefilter.py holds that against the redactor, and the C against a
- * Python reading of these rules. (A) admits 12-digit Maestro numbers everywhere (the
- * careful pass wants a card keyword near), so it is wider than the pass, never narrower.
+ *   (D) one of the configured names at a word start, in any case, its words joined
+ *       by up to two of ` _.-[]`, not followed by a lowercase letter (keys.py's rule).
+ * Everything the careful pass can change needs one of these in the raw line, so a line
+ * that is not a candidate is left as it is by the walk; the candidates are the lines the
+ * walk gets. tests/redact/test_prefilter.py holds that against the redactor, and the
+ * vector forms against the byte loop.
  *
  * No byte of a line is copied out or reported: the result is line indices.
  */
@@ -45,9 +51,10 @@ enum {
     R_ESCAPE = 64,       /* (B) */
     R_BIG_FLOAT = 128,   /* (C) */
     R_NAME = 256,        /* (D) */
+    R_ISO_LABEL = 512,   /* (A) an ISO 8583 field 52 label */
 };
 
-enum { C_OTHER = 0, C_DIGIT, C_SEP, C_UPPER, C_LOWER, C_NEWLINE, C_ESC, C_E };
+enum { C_OTHER = 0, C_DIGIT, C_SEP, C_UPPER, C_LOWER, C_NEWLINE, C_ESC, C_E, C_EQ, C_HIGH };
 
 static unsigned char CLASS[256];
 static unsigned char LOWER[256];
@@ -72,6 +79,9 @@ static void init_tables(void) {
     CLASS['\n'] = C_NEWLINE;
     CLASS['%'] = C_ESC;
     CLASS['\\'] = C_ESC;
+    CLASS['&'] = C_ESC;
+    CLASS['='] = C_EQ;
+    for (int c = 0x80; c < 256; c++) CLASS[c] = C_HIGH;
 }
 
 static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
@@ -81,8 +91,14 @@ static inline int letter_index(unsigned char c) {
     return l >= 'a' && l <= 'z' ? l - 'a' : 26;
 }
 static inline int is_alpha(unsigned char c) { return LOWER[c] >= 'a' && LOWER[c] <= 'z'; }
+/* Whether s[i] follows an escape `\n`, `\t`, `\r` (a raw JSON line's `…\ncvv: 1`):
+ * a word starts there, though a letter comes before it. */
+static inline int after_escape(const unsigned char *s, Py_ssize_t i) {
+    return i >= 2 && s[i - 2] == '\\';
+}
+
 static inline int is_name_sep(unsigned char c) {
-    return c == ' ' || c == '_' || c == '.' || c == '-';
+    return c == ' ' || c == '_' || c == '.' || c == '-' || c == '[' || c == ']';
 }
 
 /* One name: its words, lowercase, joined in `text` with a NUL after each. */
@@ -132,6 +148,15 @@ typedef struct {
      * anywhere, and as whole words; each NUL-terminated, the list ended by an empty one. */
     char card_words[128];
     char card_words_whole[128];
+    /* The separators that may join a card's digit groups, and how many in a row. */
+    unsigned char sep[256];
+    unsigned char seps[8];
+    int nseps;
+    int max_gap;
+    /* Non-ASCII code points the careful pass decodes (Unicode digits and spaces),
+     * inclusive ranges sorted. */
+    unsigned *uni_lo, *uni_hi;
+    Py_ssize_t nuni;
 } Prefilter;
 
 static void free_names(Prefilter *self) {
@@ -146,6 +171,8 @@ static void free_names(Prefilter *self) {
 static void Prefilter_dealloc(Prefilter *self) {
     free_names(self);
     PyMem_Free(self->ranges);
+    PyMem_Free(self->uni_lo);
+    PyMem_Free(self->uni_hi);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -190,14 +217,62 @@ static int init_words(char *out, PyObject *list) {
     return 0;
 }
 
+/* separators: the bytes that may join digit groups (at most 8, none a digit) */
+static int init_separators(Prefilter *self, const char *seps, Py_ssize_t n, int max_gap) {
+    if (n < 1 || n > 8 || max_gap < 1 || max_gap > 8) {
+        PyErr_SetString(PyExc_ValueError, "1 to 8 separators, a gap of 1 to 8");
+        return -1;
+    }
+    memset(self->sep, 0, sizeof(self->sep));
+    for (Py_ssize_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)seps[k];
+        if (is_digit(c) || c >= 0x80 || c == '\n') {
+            PyErr_SetString(PyExc_ValueError, "a separator is an ASCII non-digit");
+            return -1;
+        }
+        self->sep[c] = 1;
+        self->seps[k] = c;
+    }
+    self->nseps = (int)n;
+    self->max_gap = max_gap;
+    return 0;
+}
+
+/* unicode: a list of (lo, hi) code point ranges, sorted */
+static int init_unicode(Prefilter *self, PyObject *list) {
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    PyMem_Free(self->uni_lo);
+    PyMem_Free(self->uni_hi);
+    self->nuni = 0;
+    self->uni_lo = PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof(unsigned));
+    self->uni_hi = PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof(unsigned));
+    if (self->uni_lo == NULL || self->uni_hi == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "II", &self->uni_lo[i], &self->uni_hi[i]))
+            return -1;
+        self->nuni = i + 1;
+    }
+    return 0;
+}
+
 /* names: a list of lists of bytes (keys.py `words` of each name), sorted by first letter */
 static int Prefilter_init(Prefilter *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"names", "ranges", "card_words", "card_words_whole", NULL};
-    PyObject *names, *ranges, *card_words, *whole;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!", kwlist, &PyList_Type, &names,
+    static char *kwlist[] = {"names",      "ranges",  "card_words", "card_words_whole",
+                             "separators", "max_gap", "unicode",    NULL};
+    PyObject *names, *ranges, *card_words, *whole, *unicode;
+    const char *seps;
+    Py_ssize_t nseps;
+    int max_gap;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!y#iO!", kwlist, &PyList_Type, &names,
                                      &PyList_Type, &ranges, &PyList_Type, &card_words,
-                                     &PyList_Type, &whole))
+                                     &PyList_Type, &whole, &seps, &nseps, &max_gap,
+                                     &PyList_Type, &unicode))
         return -1;
+    if (init_separators(self, seps, nseps, max_gap) < 0) return -1;
+    if (init_unicode(self, unicode) < 0) return -1;
     if (init_ranges(self, ranges) < 0) return -1;
     if (init_words(self->card_words, card_words) < 0) return -1;
     if (init_words(self->card_words_whole, whole) < 0) return -1;
@@ -327,8 +402,8 @@ static int big_float_at(const unsigned char *s, Py_ssize_t i, Py_ssize_t n) {
     return k >= 1 && s[k] == '.' && is_digit(s[k - 1]);
 }
 
-static inline int is_chain_byte(unsigned char c) {
-    return is_digit(c) || c == ' ' || c == '.' || c == '+' || c == '-';
+static inline int is_chain_byte(const Prefilter *self, unsigned char c) {
+    return is_digit(c) || self->sep[c];
 }
 
 static int name_starting_at(const Prefilter *self, const unsigned char *s, Py_ssize_t i,
@@ -356,7 +431,6 @@ static inline int could_open_name(const Prefilter *self, const unsigned char *s,
 typedef struct {
     Py_ssize_t start;
     int len;
-    int hex_id; /* the first group of its chain, inside a hex id: no card starts here */
 } Group;
 
 static int luhn_ok(const char *d, int n) {
@@ -380,25 +454,15 @@ static int brand_fits(const Prefilter *self, const char *d, int n) {
     return 0;
 }
 
-/* Groupings cards are printed in (text.py `_shape_ok`): 4-4-4-1..4 and longer, 4-6-4/5. */
-static int shape_ok(const Group *g, int count) {
-    int fours = 1;
-    for (int k = 0; k < count - 1; k++) fours &= g[k].len == 4;
-    if (fours && g[count - 1].len >= 1 && g[count - 1].len <= 4) return 1;
-    return count == 3 && g[0].len == 4 && g[1].len == 6 && (g[2].len == 4 || g[2].len == 5);
-}
-
-/* Whether the groups ending with g[last] (the ones before it in g[0..last-1]) start a
- * card: every window of them that a card can be printed as. */
+/* Whether the groups ending with g[last] (the ones before it in g[0..last-1]) end a
+ * card: every window of whole groups, in any grouping. */
 static int window_is_card(const Prefilter *self, const unsigned char *s, const Group *g,
                           int last) {
     int total = 0;
     for (int first = last; first >= 0; first--) {
         total += g[first].len;
         if (total > MAX_PAN) return 0;
-        if (total < MIN_PAN || g[first].hex_id ||
-            (first < last && !shape_ok(g + first, last - first + 1)))
-            continue;
+        if (total < MIN_PAN) continue;
         char d[MAX_PAN];
         int n = 0;
         for (int k = first; k <= last; k++) {
@@ -414,16 +478,24 @@ static inline int is_hex(unsigned char c) {
     return is_digit(c) || (LOWER[c] >= 'a' && LOWER[c] <= 'f');
 }
 
-/* A length-prefixed PAN (ISO 8583 LLVAR: `16` + 16 digits), the whole group, after a
- * field 2 label or key (`DE2=`, `"f2": `, `"2":"`): a `2` and then no letter or digit. */
-static int llvar_card(const Prefilter *self, const unsigned char *s, const Group *g) {
-    if (g->len > MAX_PAN + 2) return 0;
-    Py_ssize_t k = g->start - 1;
-    while (k >= 0 && !is_digit(s[k]) && !is_alpha(s[k])) k--;
-    if (k < 0 || s[k] != '2') return 0;
-    int ll = (s[g->start] - '0') * 10 + (s[g->start + 1] - '0');
-    const char *d = (const char *)s + g->start + 2;
-    return ll == g->len - 2 && brand_fits(self, d, ll) && luhn_ok(d, ll);
+/* A field 2 label or key before the digits at s[start] (`DE2=`, `"f2": `, `"2":"`,
+ * `LLVAR=`, `id="2" value="`): the chain holds a PAN (with its ISO 8583 length prefix or
+ * not) whatever its checksum, which detect.py masks. */
+static int pan_label_before(const unsigned char *s, Py_ssize_t start) {
+    Py_ssize_t k = start - 1;
+    for (int part = 0; part < 2; part++) { /* `DE002 LLVAR=16…`, `id="2" value="…` */
+        while (k >= 0 && !is_digit(s[k]) && !is_alpha(s[k])) k--;
+        if (part == 0) {
+            Py_ssize_t word_end = k + 1;
+            for (int letters = 0; k >= 0 && letters < 6 && is_alpha(s[k]); letters++) k--;
+            Py_ssize_t len = word_end - (k + 1);
+            if ((len == 5 || len == 6) && LOWER[s[word_end - 3]] == 'v' &&
+                LOWER[s[word_end - 2]] == 'a' && LOWER[s[word_end - 1]] == 'r')
+                return 1; /* `LLVAR=16…`, `LLLVAR 016…`: a length-prefixed field */
+        }
+    }
+    /* a field-2 label whatever the checksum: detect.py masks what it says is a PAN */
+    return k >= 0 && s[k] == '2' && (k == 0 || !is_digit(s[k - 1]) || s[k - 1] == '0');
 }
 
 /* An ISO 8583 message dump around the group: a hex token opening with an MTI (4 digits)
@@ -440,37 +512,75 @@ static int iso_message_around(const unsigned char *s, const Group *g, Py_ssize_t
     return (b >= '4' && b <= '7') || (b >= 'c' && b <= 'f');
 }
 
-static inline int is_hex_letter(unsigned char c) { return LOWER[c] >= 'a' && LOWER[c] <= 'f'; }
-
-static int hex_run(const unsigned char *s, Py_ssize_t from, int len) {
-    for (int k = 0; k < len; k++)
-        if (!is_hex(s[from + k])) return 0;
-    return 1;
+/* `=` and seven digits after 12-19 bytes of a masked PAN (`4111****1111=2512…`): the
+ * rest of a track 2 whose PAN was masked upstream, SAD on its own (detect.py `_TRACK2`). */
+static int masked_track_at(const unsigned char *s, Py_ssize_t at, Py_ssize_t n) {
+    for (Py_ssize_t k = at + 1; k <= at + 7; k++)
+        if (k >= n || !is_digit(s[k])) return 0;
+    Py_ssize_t from = at;
+    while (from > 0 && at - from < 19 &&
+           (is_digit(s[from - 1]) || s[from - 1] == '*' || LOWER[s[from - 1]] == 'x' ||
+            s[from - 1] == '#'))
+        from--;
+    return at - from >= MIN_PAN;
 }
 
-/* Whether an escape (%3A, \u003a, \x3a) ends right before s[pos]. */
-static int escape_ends_at(const unsigned char *s, Py_ssize_t pos) {
-    return (pos >= 3 && s[pos - 3] == '%' && hex_run(s, pos - 2, 2)) ||
-           (pos >= 6 && s[pos - 6] == '\\' && s[pos - 5] == 'u' && hex_run(s, pos - 4, 4)) ||
-           (pos >= 4 && s[pos - 4] == '\\' && s[pos - 3] == 'x' && hex_run(s, pos - 2, 2));
+/* An ISO 8583 field 52 label at s[at] (`52: `, `[052]=`, `"52":`, `id="52" value=`): the
+ * digits 0*52 as a whole token, then a `:` or `=` (detect.py `_ISO_LABEL`). */
+static int iso52_at(const unsigned char *s, Py_ssize_t at, Py_ssize_t n) {
+    if (!(at + 1 < n && s[at] == '5' && s[at + 1] == '2')) return 0;
+    Py_ssize_t b = at;
+    while (b > 0 && s[b - 1] == '0') b--;
+    int bracket = b > 0 && s[b - 1] == '[';
+    Py_ssize_t p = b;
+    for (int k = 0; k < 2 && p > 0 && is_name_sep(s[p - 1]) && s[p - 1] != ' '; k++) p--;
+    int letters = 0;
+    for (; letters < 5 && p > 0 && is_alpha(s[p - 1]); letters++) p--;
+    if (letters) { /* `DE052`, `field_52`, `F52` */
+        if (p > 0 && (is_digit(s[p - 1]) || is_alpha(s[p - 1])) && !after_escape(s, p)) return 0;
+    } else if (b > 0 && (is_digit(s[b - 1]) || s[b - 1] == '.' ||
+                         (s[b - 1] == ':' && b > 1 && is_digit(s[b - 2])))) {
+        return 0; /* `11:52:56` is a time, `1.52` a number, not a label */
+    }
+    Py_ssize_t k = at + 2;
+    if (k < n && (is_digit(s[k]) || is_alpha(s[k]))) return 0;
+    if (k < n && s[k] == ']' && bracket) return 1; /* `[052] …` */
+    for (int q = 0; q < 3 && k < n && (s[k] == ']' || s[k] == '"' || s[k] == '\'' || s[k] == '\\'); q++) k++;
+    while (k < n && k - at < 8 && (s[k] == ' ' || s[k] == '\t')) k++;
+    if (k < n && (s[k] == ':' || s[k] == '=')) return 1;
+    return k + 6 <= n && memcmp(s + k, "value=", 6) == 0;
 }
 
-/* The careful pass's rule (text.py `_in_hex_id`): a run of 12+ digits at s[pos] glued to
- * hex letters on one side or both, and to no other letter, is part of an id (trace ids,
- * hashes), and no card starts there. */
-static int in_hex_id(const unsigned char *s, Py_ssize_t pos, Py_ssize_t n) {
-    Py_ssize_t from = pos;
-    while (from > 0 && is_alpha(s[from - 1])) from--;
-    if (from < pos && escape_ends_at(s, pos)) from = pos;
-    for (Py_ssize_t k = from; k < pos; k++)
-        if (!is_hex_letter(s[k])) return 0;
-    Py_ssize_t end = pos;
-    while (end < n && is_digit(s[end])) end++;
-    if (end - pos < MIN_PAN) return 0;
-    Py_ssize_t after = end;
-    for (; after < n && is_alpha(s[after]); after++)
-        if (!is_hex_letter(s[after])) return 0;
-    return from < pos || after > end;
+/* (B): an escape the careful pass decodes, at s[i] (`%`, `\`, or `&`). */
+static int escape_at(const unsigned char *s, Py_ssize_t i, Py_ssize_t n) {
+    if (i + 1 >= n) return 0;
+    unsigned char c = s[i], d = s[i + 1];
+    if (c == '%') return i + 2 < n && is_hex(d) && is_hex(s[i + 2]);
+    if (c == '\\') return d == 'u' || d == 'x';
+    if (c == '&') return d == '#' || (i + 5 < n && memcmp(s + i + 1, "nbsp;", 5) == 0);
+    return 0;
+}
+
+/* (B): a UTF-8 sequence at s[i] whose code point is a Unicode digit or space. */
+static int unicode_at(const Prefilter *self, const unsigned char *s, Py_ssize_t i, Py_ssize_t n) {
+    unsigned c = s[i], cp;
+    int more;
+    if (c >= 0xF0) { cp = c & 0x07; more = 3; }
+    else if (c >= 0xE0) { cp = c & 0x0F; more = 2; }
+    else if (c >= 0xC0) { cp = c & 0x1F; more = 1; }
+    else return 0; /* a continuation byte: its lead byte decides */
+    if (i + more >= n) return 0;
+    for (int k = 1; k <= more; k++) {
+        if ((s[i + k] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (s[i + k] & 0x3F);
+    }
+    Py_ssize_t lo = 0, hi = self->nuni;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (self->uni_hi[mid] < cp) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < self->nuni && self->uni_lo[lo] <= cp;
 }
 
 /* Track data after a 12+ digit group ending at s[at]: `^` (track 1), or `=` `D` `d` and
@@ -499,7 +609,6 @@ static unsigned group_ends(const Prefilter *self, const unsigned char *s, Py_ssi
     Group *last = &g[*count - 1];
     unsigned found = 0;
     if (last->len >= LONG_GROUP) {
-        if (llvar_card(self, s, last)) found |= R_LLVAR;
         if (iso_message_around(s, last, n)) found |= R_ISO_MESSAGE;
     }
     if (last->len >= MIN_PAN) {
@@ -519,32 +628,38 @@ static unsigned group_ends(const Prefilter *self, const unsigned char *s, Py_ssi
 static unsigned cards_in_run(const Prefilter *self, const unsigned char *s, Py_ssize_t at,
                              Py_ssize_t n, Py_ssize_t *end, int first) {
     Py_ssize_t i = at;
-    while (i > 0 && is_chain_byte(s[i - 1])) i--;
+    while (i > 0 && is_chain_byte(self, s[i - 1])) i--;
     Group g[MAX_PAN];
-    int count = 0, in_group = 0, pending = 0;
+    int count = 0, in_group = 0, gap = -1; /* separators since the last group; -1: none open */
+    int labelled = 0, digits = 0;         /* the chain's field 2 label, its digits so far */
     unsigned found = 0;
-    for (; i < n && is_chain_byte(s[i]); i++) {
+    for (; i < n && is_chain_byte(self, s[i]); i++) {
         if (is_digit(s[i])) {
+            if (!in_group && gap < 0) { /* a new chain */
+                count = 0;
+                labelled = 0;
+            }
+            if (!in_group && pan_label_before(s, i)) { /* `BIT002 16…`: from this group */
+                labelled = 1;
+                digits = 0;
+            }
+            if (++digits >= MIN_PAN && labelled) found |= R_LLVAR;
             if (!in_group) {
-                int chain_starts = !pending;
-                if (chain_starts) count = 0;
                 g[count].start = i;
                 g[count].len = 0;
-                g[count].hex_id = chain_starts && in_hex_id(s, i, n);
                 count++;
                 in_group = 1;
             }
             g[count - 1].len++;
-            pending = 0;
             continue;
         }
         if (in_group) {
             in_group = 0;
-            pending = 1; /* one separator: the chain may go on */
+            gap = 1; /* a separator: the chain may go on */
             found |= group_ends(self, s, n, g, &count);
             if (found && first) break;
-        } else {
-            pending = 0; /* two separators, or one before any digit: the chain ends */
+        } else if (gap >= 0 && ++gap > self->max_gap) {
+            gap = -1; /* too many separators in a row: the chain ends */
         }
     }
     if (in_group && !(found && first)) found |= group_ends(self, s, n, g, &count);
@@ -554,86 +669,32 @@ static unsigned cards_in_run(const Prefilter *self, const unsigned char *s, Py_s
 
 /* --- the cards of a text, as the careful pass finds them -------------------------- */
 
-/* The careful pass's `is_pan`: a brand's prefix and length, Luhn; 12 digits only in a
- * card context. */
-static int is_card(const Prefilter *self, const char *d, int n, int context) {
-    if (n > MAX_PAN || n < (context ? MIN_PAN : MIN_PAN + 1)) return 0;
-    return brand_fits(self, d, n) && luhn_ok(d, n);
-}
-
-static int word_at(const unsigned char *s, Py_ssize_t p, Py_ssize_t end, const char *w) {
-    for (; *w; w++, p++)
-        if (p >= end || LOWER[s[p]] != (unsigned char)*w) return 0;
-    return 1;
-}
-
-/* text.py: CARD_WORD searched in the 32 bytes before `base` (the search ends at base). */
-static int card_word_before(const Prefilter *self, const unsigned char *s, Py_ssize_t base) {
-    for (Py_ssize_t p = base > 32 ? base - 32 : 0; p < base; p++) {
-        for (const char *w = self->card_words; *w; w += strlen(w) + 1)
-            if (word_at(s, p, base, w)) return 1;
-        if (p > 0 && is_alpha(s[p - 1])) continue;
-        for (const char *w = self->card_words_whole; *w; w += strlen(w) + 1) {
-            Py_ssize_t end = p + (Py_ssize_t)strlen(w);
-            if (word_at(s, p, base, w) && (end >= base || !is_alpha(s[end]))) return 1;
-        }
-    }
-    return 0;
-}
-
-/* Whether consecutive groups add up to exactly 12 digits (then context matters). */
-static int twelve_digit_window(const Group *g, Py_ssize_t count) {
+/* Whether a window of whole groups of the chain g[0 .. count) is a card (12 digits
+ * admitted: the careful pass decides by context); *twelve is set when one of 12 is. */
+static int chain_has_card(const Prefilter *self, const unsigned char *s, const Group *g,
+                          Py_ssize_t count, int *twelve) {
+    char d[MAX_PAN];
+    int any = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         int total = 0;
-        for (Py_ssize_t j = i; j < count && total < MIN_PAN; j++) total += g[j].len;
-        if (total == MIN_PAN) return 1;
-    }
-    return 0;
-}
-
-/* text.py `_longest_pan_from`: the last group of the longest card from group i, or -1. */
-static Py_ssize_t longest_card_from(const Prefilter *self, const unsigned char *s,
-                                    const Group *g, Py_ssize_t count, Py_ssize_t i,
-                                    int context) {
-    char d[MAX_PAN];
-    int total = 0;
-    Py_ssize_t best = -1;
-    for (Py_ssize_t j = i; j < count; j++) {
-        if (total + g[j].len > MAX_PAN) break;
-        memcpy(d + total, s + g[j].start, (size_t)g[j].len);
-        total += g[j].len;
-        if (total < MIN_PAN || (j > i && !shape_ok(g + i, (int)(j - i + 1)))) continue;
-        if (is_card(self, d, total, context)) best = j;
-    }
-    return best;
-}
-
-/* Adds (start, end) of the cards of one chain (text.py `_pan_spans`) to `out`. */
-static int chain_cards(const Prefilter *self, const unsigned char *s, Py_ssize_t n,
-                       const Group *g, Py_ssize_t count, int card_context, PyObject *out) {
-    Py_ssize_t base = g[0].start;
-    int context = card_context ||
-                  (twelve_digit_window(g, count) && card_word_before(self, s, base));
-    for (Py_ssize_t i = in_hex_id(s, base, n) ? 1 : 0; i < count;) {
-        Py_ssize_t j = longest_card_from(self, s, g, count, i, context);
-        if (j < 0) {
-            i++;
-            continue;
+        for (Py_ssize_t j = i; j < count; j++) {
+            if (total + g[j].len > MAX_PAN) break;
+            memcpy(d + total, s + g[j].start, (size_t)g[j].len);
+            total += g[j].len;
+            if (total >= MIN_PAN && brand_fits(self, d, total) && luhn_ok(d, total)) {
+                any = 1;
+                if (total == MIN_PAN) *twelve = 1;
+            }
         }
-        PyObject *span = Py_BuildValue("(nn)", g[i].start, g[j].start + g[j].len);
-        if (span == NULL || PyList_Append(out, span) < 0) {
-            Py_XDECREF(span);
-            return -1;
-        }
-        Py_DECREF(span);
-        i = j + 1;
     }
-    return 0;
+    return any;
 }
 
-/* The (start, end) of the cards of s[0 .. n) as a new list; NULL with an exception set. */
+/* The (start, end) of the chains of s[0 .. n) that hold a card, as a new list (the
+ * careful pass finds its cards inside them); *twelve set when a window of 12 digits is
+ * one. NULL with an exception set. */
 static PyObject *card_spans_of(const Prefilter *self, const unsigned char *s, Py_ssize_t n,
-                               int card_context) {
+                               int *twelve) {
     PyObject *out = PyList_New(0);
     Py_ssize_t cap = 16, count = 0;
     Group *g = PyMem_Malloc(sizeof(Group) * (size_t)cap);
@@ -656,15 +717,23 @@ static PyObject *card_spans_of(const Prefilter *self, const unsigned char *s, Py
             while (end < n && is_digit(s[end])) end++;
             g[count].start = pos;
             g[count].len = (int)(end - pos);
-            g[count].hex_id = 0;
             count++;
             units += (int)(end - pos);
             pos = end;
-            if (!(end + 1 < n && is_chain_byte(s[end]) && !is_digit(s[end]) && is_digit(s[end + 1])))
+            int gap = 0;
+            while (end + gap < n && gap <= self->max_gap && self->sep[s[end + gap]]) gap++;
+            if (!(gap >= 1 && gap <= self->max_gap && end + gap < n && is_digit(s[end + gap])))
                 break;
-            pos = end + 1;
+            pos = end + gap;
         }
-        if (units >= MIN_PAN && chain_cards(self, s, n, g, count, card_context, out) < 0) goto fail;
+        if (units >= MIN_PAN && chain_has_card(self, s, g, count, twelve)) {
+            PyObject *span = Py_BuildValue("(nn)", g[0].start, g[count - 1].start + g[count - 1].len);
+            if (span == NULL || PyList_Append(out, span) < 0) {
+                Py_XDECREF(span);
+                goto fail;
+            }
+            Py_DECREF(span);
+        }
     }
     PyMem_Free(g);
     return out;
@@ -678,12 +747,30 @@ fail:
 static PyObject *Prefilter_card_spans(Prefilter *self, PyObject *args) {
     const char *text;
     Py_ssize_t n;
-    int card_context;
+    int card_context, twelve = 0;
     if (!PyArg_ParseTuple(args, "y#p", &text, &n, &card_context)) return NULL;
-    return card_spans_of(self, (const unsigned char *)text, n, card_context);
+    return card_spans_of(self, (const unsigned char *)text, n, &twelve);
 }
 
 /* --- the whole line ---------------------------------------------------------------- */
+
+/* The other rules on the bytes of a chain run s[from .. to), which the run's scan took
+ * in whole: a `52` label, an escape (`\` is a separator of `\t`), a name opening at a
+ * `t` (a separator byte too). */
+static unsigned run_rules(const Prefilter *self, const unsigned char *s, Py_ssize_t from,
+                          Py_ssize_t to, Py_ssize_t n) {
+    unsigned found = 0;
+    for (Py_ssize_t k = from; k < to; k++) {
+        unsigned char c = s[k];
+        if (c == '5' && iso52_at(s, k, n)) found |= R_ISO_LABEL;
+        else if (c == '\\' && escape_at(s, k, n)) found |= R_ESCAPE;
+        else if (is_alpha(c) &&
+                 (c < 'a' || k == 0 || !is_alpha(s[k - 1]) || after_escape(s, k)) &&
+                 could_open_name(self, s, k, n) && name_starting_at(self, s, k, n))
+            found |= R_NAME;
+    }
+    return found;
+}
 
 /* The reference form: one byte at a time, every rule that holds (or the first found).
  * The vector form below gives the same answer to "any?". */
@@ -698,21 +785,26 @@ static unsigned line_reasons(const Prefilter *self, const unsigned char *s, Py_s
         case C_SEP: {
             Py_ssize_t end;
             found |= cards_in_run(self, s, i, n, &end, first);
+            found |= run_rules(self, s, i, end, n);
             i = end - 1; /* the loop moves on to s[end] */
             continue;
         }
         case C_ESC:
-            if (i + 1 < n) {
-                unsigned char d = s[i + 1];
-                if (c == '%' ? (d == '2' || d == '3') : (d == 'u' || d == 'x')) found |= R_ESCAPE;
-            }
+            if (escape_at(s, i, n)) found |= R_ESCAPE;
+            continue;
+        case C_EQ:
+            if (masked_track_at(s, i, n)) found |= R_TRACK2;
+            continue;
+        case C_HIGH:
+            if (unicode_at(self, s, i, n)) found |= R_ESCAPE;
             continue;
         case C_E:
             if (big_float_at(s, i, n)) found |= R_BIG_FLOAT;
             __attribute__((fallthrough)); /* it is also a letter */
         case C_UPPER:
         case C_LOWER:
-            if (c >= 'a' && c <= 'z' && is_alpha(prev)) continue; /* not a word start */
+            if (c >= 'a' && c <= 'z' && is_alpha(prev) && !after_escape(s, i))
+                continue; /* not a word start */
             if (!(found & R_NAME) && could_open_name(self, s, i, n) &&
                 name_starting_at(self, s, i, n))
                 found |= R_NAME;
@@ -876,21 +968,24 @@ static PyObject *Prefilter_json_cards(Prefilter *self, PyObject *args) {
         opened += s[i] == '{' || s[i] == '[';
     }
     if (opened >= max_depth || candidate(self, s, n, 1)) Py_RETURN_NONE;
-    PyObject *spans = card_spans_of(self, s, n, 1);
+    int twelve = 0;
+    PyObject *spans = card_spans_of(self, s, n, &twelve);
     if (spans == NULL) return NULL;
+    if (twelve) { /* 12 digits: card or not depends on the key, which the walk judges */
+        Py_DECREF(spans);
+        Py_RETURN_NONE;
+    }
     Py_ssize_t quotes = 0, at = 0;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(spans); k++) {
         PyObject *span = PyList_GET_ITEM(spans, k);
         Py_ssize_t start = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0));
         Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
-        int digits = 0;
-        for (Py_ssize_t i = start; i < end; i++) digits += is_digit(s[i]);
         for (; at < start; at++) quotes += s[at] == '"';
         Py_ssize_t close = end;
         while (close < n && s[close] != '"') close++;
-        /* 12 digits: card or not depends on the key; outside a string: a number; an
-         * unclosed string, or a key: the walk judges (it renames keys) */
-        if (digits == MIN_PAN || quotes % 2 == 0 || close == n || closes_key(s, close, n)) {
+        /* outside a string: a number; an unclosed string, or a key: the walk judges (it
+         * renames keys) */
+        if (quotes % 2 == 0 || close == n || closes_key(s, close, n)) {
             Py_DECREF(spans);
             Py_RETURN_NONE;
         }

@@ -9,6 +9,9 @@ class Prefilter:
         ranges: list[tuple[int, int, int, int]],
         card_words: list[bytes],
         card_words_whole: list[bytes],
+        separators: bytes,
+        max_gap: int,
+        unicode: list[tuple[int, int]],
     ) -> None: ...
     def candidates(self, lines: list[bytes]) -> list[int]: ...
     def reference(self, lines: list[bytes]) -> list[int]: ...

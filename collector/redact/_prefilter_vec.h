@@ -60,13 +60,31 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
         V_VEC v = V_LOAD(p), vn = V_LOAD(p + 1);
         V_VEC lv = V_OR(v, lowbit), lvn = V_OR(vn, lowbit);
 
-        /* (B) an escape: `%2` `%3` `\u` `\x` (the second byte looked at only when a
-         * `%` or `\` is there: rare in logs) */
-        V_VEC pct = V_EQ(v, V_SET1('%')), bsl = V_EQ(v, V_SET1('\\'));
-        if (V_MOVEMASK(V_OR(pct, bsl))) {
-            V_VEC esc = V_OR(V_AND(pct, V_OR(V_EQ(vn, V_SET1('2')), V_EQ(vn, V_SET1('3')))),
-                             V_AND(bsl, V_OR(V_EQ(vn, V_SET1('u')), V_EQ(vn, V_SET1('x')))));
-            if (V_MOVEMASK(esc)) return 1;
+        /* (B) an escape (`%XX`, `\\u`, `\\x`, `&#`, `&nbsp;`) or a Unicode digit or space:
+         * checked exactly where a `%`, `\\`, `&` or a non-ASCII lead byte is (rare in logs) */
+        V_VEC bsl = V_EQ(v, V_SET1('\\'));
+        uint32_t esc = V_MOVEMASK(V_OR(V_OR(V_EQ(v, V_SET1('%')), bsl), V_EQ(v, V_SET1('&'))));
+        for (; esc; esc &= esc - 1) {
+            Py_ssize_t at = o + __builtin_ctz(esc);
+            if (at < n && escape_at(s, at, n)) return 1;
+        }
+        for (uint32_t high = V_MOVEMASK(v) & full; high; high &= high - 1) {
+            Py_ssize_t at = o + __builtin_ctz(high);
+            if (at < n && unicode_at(self, s, at, n)) return 1;
+        }
+
+        /* (A) `=` and a digit (a track 2 after a masked PAN); `52` (an ISO 8583 PIN block
+         * label): checked exactly where found */
+        uint32_t eq = V_MOVEMASK(V_AND(V_EQ(v, V_SET1('=')),
+                                       V_EQ(V_MINU(V_SUB(vn, V_SET1('0')), nine), V_SUB(vn, V_SET1('0')))));
+        for (; eq; eq &= eq - 1) {
+            Py_ssize_t at = o + __builtin_ctz(eq);
+            if (at < n && masked_track_at(s, at, n)) return 1;
+        }
+        uint32_t f52 = V_MOVEMASK(V_AND(V_EQ(v, V_SET1('5')), V_EQ(vn, V_SET1('2'))));
+        for (; f52; f52 &= f52 - 1) {
+            Py_ssize_t at = o + __builtin_ctz(f52);
+            if (at < n && iso52_at(s, at, n)) return 1;
         }
 
         /* (C) an exponent: e/E then + or 1, checked exactly where found */
@@ -83,7 +101,10 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
         uint32_t alphas = V_MOVEMASK(alpha);
         uint32_t uppers = V_MOVEMASK(V_ANDNOT(V_EQ(V_AND(v, lowbit), lowbit), alpha));
         uint32_t after_letter = alphas << 1 | (uint32_t)(o > 0 && is_alpha(s[o - 1]));
-        uint32_t starts = alphas & (uppers | ~after_letter);
+        /* after `\n` `\t` `\r` (two bytes after a backslash) a word starts too */
+        uint32_t after_esc = V_MOVEMASK(bsl) << 2 | (uint32_t)(o > 1 && s[o - 2] == '\\') |
+                             (uint32_t)(o > 0 && s[o - 1] == '\\') << 1;
+        uint32_t starts = alphas & (uppers | ~after_letter | after_esc);
         for (uint32_t nm = V_MOVEMASK(V_NAME(first_two)(self, lv, lvn)) & starts; nm; nm &= nm - 1) {
             Py_ssize_t at = o + __builtin_ctz(nm);
             if (at >= n) break;
@@ -93,9 +114,8 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
         /* (A) twelve digits of a chain span twelve bytes of digits and separators: look
          * closer only at such runs (hex ids, grouped numbers, runs of spaces) */
         V_VEC t = V_SUB(v, V_SET1('0'));
-        V_VEC chain = V_OR(V_EQ(V_MINU(t, nine), t),
-                           V_OR(V_OR(V_EQ(v, V_SET1(' ')), V_EQ(v, V_SET1('.'))),
-                                V_OR(V_EQ(v, V_SET1('+')), V_EQ(v, V_SET1('-')))));
+        V_VEC chain = V_EQ(V_MINU(t, nine), t);
+        for (int k = 0; k < self->nseps; k++) chain = V_OR(chain, V_EQ(v, V_SET1((char)self->seps[k])));
         uint32_t m = V_MOVEMASK(chain);
         if (m) {
             uint32_t r = m & (m >> 1);
@@ -110,9 +130,11 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
                 at = o + __builtin_ctz(r);
             }
             if (at >= 0) {
-                Py_ssize_t end;
+                Py_ssize_t end, from = at;
+                while (from > 0 && is_chain_byte(self, s[from - 1])) from--;
                 if (cards_in_run(self, s, at, n, &end, !others) & (others ? ~(unsigned)R_CARD : ~0u))
                     return 1;
+                if (run_rules(self, s, from, end, n)) return 1; /* bytes the jump skips */
                 carry = 0;
                 o = end > o ? end : o + 1;
                 continue;

@@ -40,12 +40,19 @@ BRANDS: tuple[Brand, ...] = (
     # Maestro is issued on many 5x/6x ranges, 12 to 19 digits; 12-digit numbers only
     # count as cards next to a card keyword or under a card-ish key (see `MIN_LENGTH`).
     Brand("maestro", (_r("50"), _r("56", "69")), tuple(range(12, 20))),
+    Brand("troy", (_r("979200", "979289"),), (16,)),
 )
 
 # Digit runs shorter than this are never cards; 12 only with card context.
 MIN_LENGTH = 12
 MIN_LENGTH_NO_CONTEXT = 13
 MAX_LENGTH = 19
+
+# How the digits of one card may be written apart: groups of any sizes joined by up to
+# MAX_GAP of these characters (after normalize.py has turned escapes, URL encoding and
+# Unicode spaces into them). One table for the careful pass (detect.py) and the C pre-scan.
+SEPARATORS = " \t-.+_"
+MAX_GAP = 3
 
 
 # Every digit a card number can start with; the pre-scan only looks at runs starting so.

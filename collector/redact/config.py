@@ -31,8 +31,12 @@ class RedactConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     # Deeper or bigger records are withheld whole (fail closed), never shipped raw.
     max_depth: int = 64
     max_record_bytes: int = 1024 * 1024
-    # Regex engine of the pre-scan: auto takes google-re2 when it is installed.
+    # Ignored since the careful pass has one detector (detect.py) and the pre-scan is C
+    # (or every line without it); accepted so that configs written for it still load.
     scan_engine: Literal["auto", "re", "re2"] = "auto"
+    # Expiry dates are cardholder data only together with the full PAN (PCI DSS): mask
+    # them in a record (or embedded document) that holds one, always, or never.
+    expiry: Literal["with_pan", "always", "never"] = "with_pan"
 
     def __post_init__(self) -> None:
         if self.pan_policy == "hmac" and not (

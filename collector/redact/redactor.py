@@ -1,9 +1,10 @@
 """The redactor: the pre-scan that picks lines, and the careful walk of one record.
 
-Every key, string and number of a flagged record is visited. Keys decide first (SAD keys
-lose their value, expiry keys have their digits masked, ISO 8583 field keys get their
-length prefix understood, card-ish keys admit 12-digit Maestro numbers); then every string
-goes through `TextRedactor` and every number long enough to be a card is checked. The walk
+Every key, string and number of a flagged record is visited. Keys decide first (keys.py:
+SAD keys lose their value, PAN keys have their digits masked whatever the checksum,
+expiry keys have date-shaped values masked when the record holds a full PAN (by
+`redact.expiry`), card-ish keys admit 12-digit Maestro numbers); then every string goes
+through `TextRedactor` and every number long enough to be a card is checked. The walk
 never raises: a record it cannot finish is replaced by a placeholder (fail closed).
 """
 
@@ -17,18 +18,23 @@ from typing import Any
 from collector.metrics.pipeline import REDACTIONS
 from collector.redact.cards import MAX_LENGTH, MIN_LENGTH, is_pan
 from collector.redact.config import RedactConfig
-from collector.redact.keys import EXPIRY_NAMES, SAD_NAMES, KeyClassifier, KeyKind
+from collector.redact.detect import is_date, pan_value_digits
+from collector.redact.keys import (
+    EXPIRY_NAMES,
+    PAN_NAMES,
+    SAD_NAMES,
+    KeyClassifier,
+    KeyKind,
+    qualified,
+)
 from collector.redact.mask import PanMasker, load_hmac_key
 from collector.redact.scan import (
     compile_custom_scan,
-    compile_scan,
     flagged_lines,
     load_prefilter,
-    prefilter_form,
-    resolve_engine,
 )
 from collector.redact.shortcut import JsonShortcut
-from collector.redact.text import REDACTED, Counts, CustomPattern, TextRedactor, iso_llvar_pan
+from collector.redact.text import REDACTED, Counts, CustomPattern, TextRedactor
 
 log = logging.getLogger("collector.redact")
 
@@ -42,6 +48,8 @@ _MAX_CARD_INT = 10**MAX_LENGTH
 _DIGIT = re.compile(r"[0-9]")
 _KEY_CACHE_LIMIT = 4096
 _KEY_CACHE_MAX_LEN = 64
+# Under a card object (`"card": {"number": …}`, Stripe's `card[number]`), these say PAN.
+_CARD_NUMBER_KEYS = frozenset(("number", "Number", "NUMBER", "num", "no", "pan", "PAN"))
 
 
 def _number_is_pan(value: float) -> bool:
@@ -63,29 +71,47 @@ class _FailClosed(Exception):
 
 
 class _Walk:
-    """Per-record state: counts by rule and the strings the text passes must see."""
+    """Per-record state: counts by rule, the strings the text passes must see, and the
+    expiry values waiting to know whether the record holds a full PAN."""
 
-    __slots__ = ("counts", "needs")
+    __slots__ = ("counts", "expiry_keys", "expiry_texts", "needs", "pans_before", "pending")
 
     def __init__(self, needs: set[str], counts: Counts | None = None) -> None:
         self.counts: Counts = {} if counts is None else counts
         self.needs = needs
+        self.pans_before = self.pans()
+        # (container, key): values under expiry keys; strings with expiry labels
+        self.expiry_keys: list[tuple[Any, Any]] = []
+        self.expiry_texts: list[tuple[Any, Any, bool]] = []
+        self.pending: list[bool] = []
 
     def count(self, rule: str, n: int = 1) -> None:
         self.counts[rule] = self.counts.get(rule, 0) + n
+
+    def pans(self) -> int:
+        return self.counts.get("pan", 0) + self.counts.get("track", 0)
+
+    def text(self, redactor: TextRedactor, container: Any, key: Any, value: str, ctx: bool) -> str:
+        """`value` through the text pass, remembering it when an expiry waits on a PAN."""
+        before = len(self.pending)
+        out = redactor.redact_flagged(value, self.counts, ctx, None, self.pending)
+        if len(self.pending) > before:
+            self.expiry_texts.append((container, key, ctx))
+        return out
 
 
 class _Collected:
     """What one pass over a record found: its strings, where they sit, its size."""
 
-    __slots__ = ("actions", "context", "keys", "locations", "plain", "size", "values")
+    __slots__ = ("actions", "context", "expiry", "keys", "locations", "plain", "size", "values")
 
     def __init__(self) -> None:
         self.keys: list[str] = []
         self.values: list[str] = []  # string values, in the order of `locations`
         self.locations: list[tuple[Any, Any]] = []  # (container, key) of each string value
         self.context: set[int] = set()  # indices of values under a card-ish key
-        self.actions: list[tuple[Any, Any, str]] = []  # SAD / expiry strings by key
+        self.actions: list[tuple[Any, Any, str]] = []  # SAD strings by key
+        self.expiry: list[tuple[Any, Any]] = []  # strings under expiry keys
         self.size = 0
         # True while no key is special and no number could be a card: then only strings
         # can change, and they can be patched in place without rebuilding the record.
@@ -101,27 +127,21 @@ class Redactor:
         sad_names = [*SAD_NAMES, *cfg.extra_sensitive_keys]
         expiry_names = [*EXPIRY_NAMES, *cfg.extra_expiry_keys]
         custom = [CustomPattern(r.name, r.pattern, r.replacement) for r in cfg.custom_rules]
-        self.scan_engine = resolve_engine(cfg.scan_engine)
-        names = [*sad_names, *expiry_names]
-        self._scan = compile_scan(names, self.scan_engine)
-        prefilter = load_prefilter(names)
-        # The C pre-scan of raw lines needs its vector forms to beat RE2; on other CPUs it
-        # still serves the walk (reasons, card spans), and the regex scan picks the lines.
-        # Its rules follow the careful pass closely enough that no regex runs after it.
+        labels = [*sad_names, *expiry_names, *PAN_NAMES]
+        prefilter = load_prefilter(labels)
+        # The C pre-scan picks the lines (its vector form where the CPU has one, else its
+        # byte loop) and the strings of a record the careful pass must see.
         self._line_scan: Callable[[list[bytes]], list[int]] | None = None
-        if prefilter is not None and prefilter_form() != "scalar":
+        if prefilter is not None:
             self._line_scan = prefilter.candidates
-        if prefilter is None:
+        else:
             log.warning(
                 "redaction pre-scan: the C pre-scan (collector/redact/_prefilter.c) is not "
-                "built; the regex engine alone costs ~1.5 us more per line"
+                "built; every line is walked (slow, not less safe)"
             )
-        # The careful pass asks the C pre-scan which strings need work and which passes
-        # can change them; without it, the full pattern and each pass's own gate decide.
-        self.text = TextRedactor(
-            self.mask, sad_names, expiry_names, custom, self._scan.full, self.scan_engine, prefilter
-        )
         self.keys = KeyClassifier(sad_names, expiry_names)
+        self.text = TextRedactor(self.mask, self.keys, labels, custom, cfg.expiry, prefilter)
+        self._expiry = cfg.expiry
         # Custom rules act on any string the walk visits, so with them every flagged
         # record is walked; without, JSON lines holding only cards in strings are not.
         self._shortcut = (
@@ -142,12 +162,9 @@ class Redactor:
     def scan(self, lines: list[bytes]) -> list[int]:
         """Indices of raw lines that may hold card data; every index on any error."""
         try:
-            if self._scan_all:
+            if self._scan_all or self._line_scan is None:
                 return list(range(len(lines)))
-            if self._line_scan is not None:
-                flagged = self._line_scan(lines)
-            else:
-                flagged = flagged_lines(self._scan, lines)
+            flagged = self._line_scan(lines)
             if self._custom_scan is not None:
                 extra = flagged_lines(self._custom_scan, lines)
                 if extra:
@@ -199,6 +216,7 @@ class Redactor:
                     self._patch(found, walk)
                 else:
                     records[i] = self._dict(records[i], 1, walk, False)
+                self._finish(walk)
             except Exception as e:
                 records[i] = self._placeholder(e, counts)
         self._publish(counts)
@@ -295,22 +313,45 @@ class Redactor:
         produce for a record whose keys and numbers need nothing but these."""
         needs = walk.needs
         context = found.context
-        redact = self.text.redact_flagged
         for i, ((container, key), value) in enumerate(
             zip(found.locations, found.values, strict=True)
         ):
             if value in needs:
-                container[key] = redact(value, walk.counts, i in context)
+                container[key] = walk.text(self.text, container, key, value, i in context)
         for container, key, rule in found.actions:
-            value = container[key]
-            if rule == "sad_key":
-                container[key] = REDACTED
-                walk.count(rule)
-            else:
-                masked = _DIGIT.sub("*", value)
-                if masked != value:
-                    container[key] = masked
-                    walk.count(rule)
+            container[key] = REDACTED
+            walk.count(rule)
+        walk.expiry_keys.extend(found.expiry)
+
+    def _finish(self, walk: _Walk) -> None:
+        """Expiry values of the record, masked when `redact.expiry` says so: always, or
+        (`with_pan`) when the record held a full PAN or track."""
+        if not walk.expiry_keys and not walk.expiry_texts:
+            return
+        mode = self._expiry
+        if mode == "never" or (mode == "with_pan" and walk.pans() == walk.pans_before):
+            return
+        for container, key in walk.expiry_keys:
+            container[key] = self._mask_expiry(container[key], walk, 0)
+        for container, key, ctx in walk.expiry_texts:
+            container[key] = self.text.redact_flagged(container[key], walk.counts, ctx, True)
+
+    def _mask_expiry(self, value: Any, walk: _Walk, depth: int) -> Any:
+        """Date-shaped scalars under an expiry key with their digits masked (an int
+        becomes a string); `expiry_policy: "30d"` or `true` stay as they are."""
+        if depth > self._max_depth:
+            raise _FailClosed("too_deep")
+        if isinstance(value, dict):
+            return {k: self._mask_expiry(v, walk, depth + 1) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._mask_expiry(v, walk, depth + 1) for v in value]
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            return value
+        text = str(value)
+        if not is_date(text):
+            return value
+        walk.count("expiry")
+        return _DIGIT.sub("*", text)
 
     def _collect(self, node: Any, found: _Collected, depth: int, ctx: bool = False) -> None:
         """Every key and string of the record, so that one scan can tell which need work,
@@ -335,6 +376,8 @@ class Redactor:
                 keys.append(key)
                 cached = kinds.get(key)
                 kind = self.keys.kind(key) if cached is None else cached
+                if ctx and not kind and key in _CARD_NUMBER_KEYS:
+                    kind = KeyKind.PAN
             vtype = type(value)
             if kind:
                 if kind == KeyKind.SAD and vtype is str:
@@ -342,12 +385,17 @@ class Redactor:
                         found.actions.append((node, key, "sad_key"))
                     continue
                 if kind == KeyKind.EXPIRY and vtype is str:
-                    found.actions.append((node, key, "expiry"))
+                    # through the text pass like any string, then masked if the record
+                    # holds a PAN (`_finish`)
+                    found.expiry.append((node, key))
+                    found.context.add(len(values))
+                    values.append(value)
+                    locations.append((node, key))
                     continue
                 if kind != KeyKind.CARDISH:
-                    # SAD, expiry and ISO field-2 values other than the strings above: the
-                    # full walk handles them, and the strings they hold are collected
-                    # (in card context) so that it knows which need the text passes.
+                    # SAD, expiry and PAN values other than the strings above: the full
+                    # walk handles them, and the strings they hold are collected (in card
+                    # context) so that it knows which need the text passes.
                     plain = False
                     if kind == KeyKind.SAD:
                         continue  # removed whole
@@ -388,6 +436,8 @@ class Redactor:
             found.plain = False
 
     def _dict(self, node: dict[Any, Any], depth: int, walk: _Walk, ctx: bool) -> dict[Any, Any]:
+        if depth > self._max_depth:
+            raise _FailClosed("too_deep")
         out: dict[Any, Any] = {}
         kind_of = self.keys.kind
         needs = walk.needs
@@ -395,8 +445,10 @@ class Redactor:
             kind = KeyKind.NONE
             if isinstance(key, str):
                 kind = kind_of(key)
+                if ctx and not kind and key in _CARD_NUMBER_KEYS:
+                    kind = KeyKind.PAN
                 if key in needs:
-                    new_key = self.text.redact_flagged(key, walk.counts, False)
+                    new_key = self.text.redact_flagged(key, walk.counts, False, False)
                     if new_key != key:
                         while new_key in out or new_key in node:
                             new_key += "#"
@@ -405,7 +457,7 @@ class Redactor:
                 value_ctx = ctx or kind == KeyKind.CARDISH
                 if isinstance(value, str):
                     out[key] = (
-                        self.text.redact_flagged(value, walk.counts, value_ctx)
+                        walk.text(self.text, out, key, value, value_ctx)
                         if value in needs
                         else value
                     )
@@ -414,20 +466,30 @@ class Redactor:
             elif kind == KeyKind.SAD:
                 out[key] = self._remove(value, depth, walk, "sad_key")
             elif kind == KeyKind.EXPIRY:
-                out[key] = self._expiry(value, depth, walk)
-            else:  # ISO_PAN
-                out[key] = self._iso_pan(value, depth, walk)
+                out[key] = self._value(value, depth, walk, True)
+                walk.expiry_keys.append((out, key))
+            else:  # PAN
+                out[key] = self._pan(value, depth, walk)
         return out
 
     def _value(self, value: Any, depth: int, walk: _Walk, ctx: bool) -> Any:
         if isinstance(value, str):
             if value in walk.needs:
-                return self.text.redact_flagged(value, walk.counts, ctx)
+                return self.text.redact_flagged(value, walk.counts, ctx, None, walk.pending)
             return value
         if isinstance(value, dict):
             return self._dict(value, depth + 1, walk, ctx)
         if isinstance(value, list):
-            return [self._value(v, depth + 1, walk, ctx) for v in value]
+            if depth > self._max_depth:
+                raise _FailClosed("too_deep")
+            out: list[Any] = []
+            for v in value:
+                if isinstance(v, str) and v in walk.needs:
+                    out.append(v)
+                    out[-1] = walk.text(self.text, out, len(out) - 1, v, ctx)
+                else:
+                    out.append(self._value(v, depth + 1, walk, ctx))
+            return out
         if isinstance(value, bool) or value is None:
             return value
         if isinstance(value, int):
@@ -446,16 +508,25 @@ class Redactor:
             return value
         # bytes or other parser output: judged as its text form, withheld if it holds a card.
         text = str(value)
-        if self.text.redact(text, walk.counts, ctx) != text:
+        if self.text.redact(text, walk.counts, ctx, False) != text:
             return REDACTED
         return value
 
     def _remove(self, value: Any, depth: int, walk: _Walk, rule: str) -> Any:
-        """Every string and number under a SAD key goes; the shape stays."""
+        """Every string and number under a SAD key goes; the shape stays. Inside an object,
+        a key qualified as a fact about the secret (`cardVerification.resultCode`) is a
+        result and is walked as usual."""
         if depth > self._max_depth:
             raise _FailClosed("too_deep")
         if isinstance(value, dict):
-            return {k: self._remove(v, depth + 1, walk, rule) for k, v in value.items()}
+            return {
+                k: (
+                    self._value(v, depth + 1, walk, True)
+                    if isinstance(k, str) and qualified(k)
+                    else self._remove(v, depth + 1, walk, rule)
+                )
+                for k, v in value.items()
+            }
         if isinstance(value, list):
             return [self._remove(v, depth + 1, walk, rule) for v in value]
         if isinstance(value, bool) or value is None or value == "":
@@ -463,26 +534,26 @@ class Redactor:
         walk.count(rule)
         return REDACTED
 
-    def _expiry(self, value: Any, depth: int, walk: _Walk) -> Any:
-        if isinstance(value, str | int) and not isinstance(value, bool):
-            text = str(value)
-            masked = _DIGIT.sub("*", text)
-            if masked != text:
-                walk.count("expiry")
-                return masked
-            return value
-        return self._value(value, depth, walk, True)
-
-    def _iso_pan(self, value: Any, depth: int, walk: _Walk) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            run = str(value)
+    def _pan(self, value: Any, depth: int, walk: _Walk) -> Any:
+        """A value under a key that says it holds a card number (`card_number`, ISO field
+        2, `pans`): 12-19 digits are masked whatever their checksum, an LLVAR length
+        prefix understood; anything else goes through the walk in card context."""
+        if depth > self._max_depth:
+            raise _FailClosed("too_deep")
+        if isinstance(value, list):
+            return [self._pan(v, depth + 1, walk) for v in value]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if isinstance(value, float) and not value.is_integer():
+                return value
+            run: str | None = str(abs(int(value)))
         elif isinstance(value, str):
             run = value
         else:
-            return self._value(value, depth, walk, True)
-        if run.isascii() and run.isdigit():
-            off = iso_llvar_pan(run)
-            if off >= 0:
+            run = None
+        if run is not None and run.isascii():
+            pan = pan_value_digits(run)
+            if pan is not None:
                 walk.count("pan")
-                return run[:off] + self.mask(run[off:])
+                ll = run[:2] if run.isdigit() and len(run) == len(pan) + 2 else ""
+                return ll + self.mask(pan)
         return self._value(value, depth, walk, True)

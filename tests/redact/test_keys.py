@@ -84,12 +84,66 @@ def test_ordinary_keys(key: str) -> None:
 
 @pytest.mark.parametrize("key", ["de2", "DE002", "F2", "field_2", "fld2", "2", "bit-2"])
 def test_iso_field_2_keys(key: str) -> None:
-    assert CLASSIFIER.kind(key) == KeyKind.ISO_PAN
+    assert CLASSIFIER.kind(key) == KeyKind.PAN
 
 
-@pytest.mark.parametrize("key", ["card_number", "cardNo", "pan", "account_number", "cc"])
+@pytest.mark.parametrize("key", ["account_number", "cc", "card", "pan_last4", "debitCard"])
 def test_card_keys_give_context(key: str) -> None:
     assert CLASSIFIER.kind(key) == KeyKind.CARDISH
+
+
+@pytest.mark.parametrize(
+    "key", ["card_number", "cardNo", "pan", "pans", "card_numbers", "cardNumber", "masked_pan"]
+)
+def test_pan_keys_say_they_hold_a_card_number(key: str) -> None:
+    assert CLASSIFIER.kind(key) == KeyKind.PAN
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "cardCode",
+        "cvNumber",
+        "CardSecurityCode",
+        "CVNum",
+        "CardSecVal",
+        "verification_value",
+        "DS_MERCHANT_CVV2",
+        "card[cvc]",
+        "fsv",
+        "cvd",
+        "encrypted_pin",
+        "pin_block",
+        "PIN Data",
+        "field_52",
+        "DE035",
+    ],
+)
+def test_gateway_sad_names(key: str) -> None:
+    assert CLASSIFIER.kind(key) == KeyKind.SAD
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "cvc_check",
+        "cvcResult",
+        "cvcResultRaw",
+        "cvvResult",
+        "cvv_result",
+        "cvv2_response_code",
+        "cvvVerification",
+        "securityCodeIndicator",
+        "pin_verified",
+        "pin_required",
+        "pinCount",
+        "expiry_policy",
+        "pan_last4",
+    ],
+)
+def test_qualified_names_are_result_fields_not_secrets(key: str) -> None:
+    """Issue 13, 11: the SAD word qualified by check / result / ... is a fact about it."""
+    assert CLASSIFIER.kind(key) not in (KeyKind.SAD, KeyKind.EXPIRY, KeyKind.PAN)
 
 
 def test_words_split_camel_snake_kebab() -> None:

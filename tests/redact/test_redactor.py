@@ -53,17 +53,52 @@ def test_sad_keys_remove_values_at_any_depth_and_keep_shape() -> None:
     assert out == {"track_data": {"t1": "[REDACTED]", "t2": ["[REDACTED]", "[REDACTED]", True]}}
 
 
-def test_expiry_is_masked_by_key() -> None:
+def test_expiry_is_masked_by_key_with_a_pan_in_the_record() -> None:
     r = Redactor(RedactConfig())
-    assert r.redact_record({"exp": "12/27", "expMonth": 12, "other": "12/27"}) == {
+    assert r.redact_record({"exp": "12/27", "expMonth": 12, "other": "12/27", "pan": PAN}) == {
         "exp": "**/**",
         "expMonth": "**",
         "other": "12/27",
+        "pan": "411111******1111",
     }
 
 
+def test_expiry_without_a_full_pan_is_kept_by_default() -> None:
+    """PCI DSS counts expiry as cardholder data only with the full PAN (issue 13, 12)."""
+    r = Redactor(RedactConfig())
+    card = {"card": {"last4": "1111", "exp_year": 2030, "exp_month": 12}}
+    assert r.redact_record(msgspec.json.decode(msgspec.json.encode(card))) == card
+    assert r.redact_record({"expiry_policy": "30d", "expiryDate": "8/2018"}) == {
+        "expiry_policy": "30d",
+        "expiryDate": "8/2018",
+    }
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [("always", {"exp_year": "****", "expiry_policy": "30d"}), ("never", None)],
+)
+def test_expiry_option(mode: str, expected: dict[str, Any] | None) -> None:
+    r = Redactor(RedactConfig(expiry=mode))  # type: ignore[arg-type]
+    record = {"exp_year": 2030, "expiry_policy": "30d"}
+    assert r.redact_record(dict(record)) == (expected or record)
+    with_pan = r.redact_record({"exp_year": 2030, "pan": PAN})
+    assert (with_pan["exp_year"] == "****") == (mode == "always")
+
+
+def test_expiry_in_an_embedded_document_follows_its_pan() -> None:
+    r = Redactor(RedactConfig())
+    out = r.redact_record({"body": f'{{"number": "{PAN}", "exp_month": 12}}', "m": "exp=12/27"})
+    assert msgspec.json.decode(out["body"]) == {"number": "411111******1111", "exp_month": "**"}
+    assert out["m"] == "exp=**/**"  # the record held a PAN
+
+
 def test_extra_keys_from_config() -> None:
-    r = Redactor(RedactConfig(extra_sensitive_keys=["otp_code"], extra_expiry_keys=["good_thru"]))
+    r = Redactor(
+        RedactConfig(
+            extra_sensitive_keys=["otp_code"], extra_expiry_keys=["good_thru"], expiry="always"
+        )
+    )
     out = r.redact_record({"otpCode": "998877", "good_thru": "01/30"})
     assert out == {"otpCode": "[REDACTED]", "good_thru": "**/**"}
     assert r.scan([b'{"OTP-CODE":"1"}', b'{"x":"1"}']) == [0]
@@ -125,7 +160,7 @@ def test_counters_by_rule_without_values() -> None:
     r = Redactor(RedactConfig())
     before = {k: _count(k) for k in ("pan", "sad_key", "track", "expiry")}
     r.redact_record(
-        {"m": f"{PAN} and 5555555555554444", "cvv": "1", "exp": "1/2", "t": f";{PAN}=2512101000?"}
+        {"m": f"{PAN} and 5555555555554444", "cvv": "1", "exp": "1/27", "t": f";{PAN}=2512101000?"}
     )
     assert _count("pan") == before["pan"] + 2
     assert _count("sad_key") == before["sad_key"] + 1
@@ -143,11 +178,9 @@ def test_scan_failure_flags_everything(monkeypatch: pytest.MonkeyPatch) -> None:
         def candidates(self, lines: list[bytes]) -> list[int]:
             raise MemoryError
 
-    if r._line_scan is not None:
-        monkeypatch.setattr(r, "_line_scan", Broken().candidates)
-        assert r.scan([b"a", b"b", b"cvv"]) == [0, 1, 2]
-    monkeypatch.setattr(r, "_line_scan", None)  # the regex scan, as without the C step
-    monkeypatch.setattr(r, "_scan", Broken())
+    monkeypatch.setattr(r, "_line_scan", Broken().candidates)
+    assert r.scan([b"a", b"b", b"cvv"]) == [0, 1, 2]
+    monkeypatch.setattr(r, "_line_scan", None)  # as without the C: every line
     assert r.scan([b"a", b"b", b"cvv"]) == [0, 1, 2]
 
 
@@ -229,7 +262,9 @@ def test_in_place_patch_equals_the_full_walk(record: dict[str, Any]) -> None:
     slow_input = msgspec.json.decode(line)
     found = _Collected()
     r._collect(slow_input, found, 1)
-    slow = r._dict(slow_input, 1, _Walk(r.text.needs_work(found.keys, found.values)), False)
+    walk = _Walk(r.text.needs_work(found.keys, found.values))
+    slow = r._dict(slow_input, 1, walk, False)
+    r._finish(walk)
     assert same(fast, slow), "fast path and full walk disagree"
 
 

@@ -1,0 +1,501 @@
+"""Where card data is in a piece of text: the one detector every path asks.
+
+It reads the normalised text (normalize.py: escapes, URL encoding, entities and Unicode
+digits and spaces decoded) and reports findings, each a span and what to do with it;
+text.py writes the replacements. The rules, all from tables (cards.py, keys.py):
+
+- **Chains** (bare PANs): digits in groups of any sizes joined by at most `MAX_GAP`
+  characters of `SEPARATORS`. Every window of consecutive whole groups holding 12-19
+  digits is tested for brand, length and Luhn (12 digits only with a card word near or
+  under a card-ish key); the longest card from each group wins. Exempt, by name
+  (`EXEMPTIONS`): a group longer than 19 digits (`long_run`: snowflake ids, epoch ns,
+  ICCIDs glued to more digits), a group inside a hex id (`hex_id`: an all-hex token of 16+
+  characters with hex letters on both sides of the group: trace ids, span ids, hashes), a
+  group inside a UUID (`uuid`), a group inside an IBAN whose mod-97 check holds (`iban`).
+- **Structure** decides glued digits: an ISO 8583 LLVAR length equal to the digits that
+  follow (`DE002=16…`), an ISO 8583 message (MTI, bitmap, field 2), an EMV TLV tag and
+  length (`5A` PAN, `57` / `9F6B` track 2 equivalent, `56` track 1), a track separator
+  (`^` for track 1; `=` or `D` and seven digits for track 2, also after a masked PAN).
+- **Labels**: a SAD, PAN or expiry name (keys.py, with its qualifier rule) written in the
+  text as a key (`cvv=`, `"cvv":"`, `\\"cvv\\":`, `card[cvc]=`, `<cardCode>`, `CVV: `,
+  `PIN Data: `, `securityCode: {"value": …}`) or an ISO 8583 field label (`DE052=`,
+  `52: `, `<field id="52" value="…"/>`); the value after it is the finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from collector.redact.cards import MAX_GAP, MAX_LENGTH, MIN_LENGTH, SEPARATORS, is_pan
+from collector.redact.keys import CARD_WORD, KeyClassifier, KeyKind, names_pattern, qualified
+
+# What a finding asks for: a PAN's digits masked, a value removed, an expiry masked.
+PAN = "pan"
+SAD = "sad_key"
+TRACK = "track"
+EXPIRY = "expiry"
+
+EXEMPTIONS = ("long_run", "hex_id", "uuid", "iban")
+
+FLAGS = re.ASCII | re.MULTILINE
+_SEP_CLASS = "[" + re.escape(SEPARATORS) + "]"
+_CHAIN = re.compile(rf"[0-9]+(?:{_SEP_CLASS}{{1,{MAX_GAP}}}[0-9]+)*", FLAGS)
+_GROUP = re.compile(r"[0-9]+", FLAGS)
+_CONTEXT_CHARS = 32
+_HEX = frozenset("0123456789abcdefABCDEF")
+_HEX_LETTERS = frozenset("abcdefABCDEF")
+_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX_ID_MIN = 16
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}", FLAGS)
+
+_TRACK1 = re.compile(
+    r"%?[Bb]?[0-9*Xx#]{12,19}\^[^^\r\n]{0,30}\^[0-9]{4}[^\s\"'&,;<>\\?|]*\??", FLAGS
+)
+_TRACK2 = re.compile(r";?([0-9*Xx#]{12,})([=Dd])([0-9]{7,})[Ff]?\??", FLAGS)
+_MASKED = frozenset("*Xx#")
+_ISO_MSG = re.compile(r"(?<![0-9A-Fa-f])[0-9]{4}([0-9A-Fa-f]{16})([0-9A-Fa-f]{16})?", FLAGS)
+_HEX_REGION = re.compile(r"[0-9A-Fa-f]{2}(?:[ :]?[0-9A-Fa-f]{2}){5,}", FLAGS)
+_EMV_TAGS = ("5A", "57", "9F6B", "56")
+_EMV_GUARDS = ("5A", "5a", "57", "56", "9F", "9f")  # a tag's first byte, dumps spaced or not
+_ISO_LABEL = re.compile(
+    r"(?:(?<![A-Za-z])(?:DE|F|FLD|FIELD|BIT|P)[ _\-.#\[]{0,2}0{0,2}(?P<a>2|35|45|52)(?![0-9])"
+    r"|(?<![A-Za-z])L{2,3}VAR(?P<e>)(?=[^0-9A-Za-z\n]{0,4}[0-9])"
+    r"|<field\s+id=\\*[\"'](?P<b>0{0,2}(?:2|35|45|52))\\*[\"']\s*value="
+    r"|(?<![0-9A-Za-z.])(?<![0-9]:)\[?0{0,2}(?P<c>52)\]?(?=\\*[\"']?\s*[:=])"
+    r"|\[0{0,2}(?P<d>2|35|45|52)\])",
+    FLAGS | re.IGNORECASE,
+)
+_ISO_VALUE_LEAD = re.compile(
+    r"\\*[\"']?[^0-9A-Za-z\n]{0,8}(?:L{1,3}VAR[^0-9A-Za-z\n]{0,4})?"
+    r"(?:\[(?P<len>[0-9]{2,3})\][ \t]*)?",
+    FLAGS | re.IGNORECASE,
+)
+_ISO_TOKEN = re.compile(r"[^\s\"'<>,;|\\]+", FLAGS)
+_DIGIT_TOKEN = re.compile(r"[0-9]+", FLAGS)
+_LABEL_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_.-[]")
+_WORD_AFTER = re.compile(
+    r"(?: [A-Za-z][A-Za-z0-9_]*){1,2}(?=\\*[\"']?[ \t]*(?:[:=]|\.{2,}))", FLAGS
+)
+_LEADER = re.compile(r"\.{2,}[ \t]*(?:\[[0-9]{1,3}\][ \t]*)?", FLAGS)
+_BARE_VALUE = re.compile(r"[0-9]+(?:/[0-9]+)?(?![0-9A-Za-z])", FLAGS)
+_UNQUOTED = re.compile(r"[^\s\"'&,;<>\\)\]}|]+", FLAGS)
+_SPACES = " \t"
+_NOT_VALUES = frozenset(("true", "false", "null", "none", "nil", ""))
+_DATE = re.compile(
+    r"(?:0?[1-9]|1[0-2])(?:[ ]?[/\-.][ ]?)?(?:[0-9]{2}|(?:19|20)[0-9]{2})"
+    r"|(?:19|20)[0-9]{2}(?:[ ]?[/\-.][ ]?)?(?:0?[1-9]|1[0-2])"
+    r"|[0-9]{2}(?:0[1-9]|1[0-2])"
+    r"|(?:0?[1-9]|1[0-2])"
+    r"|(?:19|20)?[0-9]{2}",
+    FLAGS,
+)
+_PAN_VALUE_SEPS = re.compile(_SEP_CLASS, FLAGS)
+
+
+class Finding(NamedTuple):
+    """A span of the normalised text and what it holds (`PAN`, `SAD`, `TRACK`, `EXPIRY`).
+    `digits` are a PAN's own digits, which its mask is computed on."""
+
+    start: int
+    end: int
+    kind: str
+    digits: str = ""
+
+
+def is_date(value: str) -> bool:
+    """Whether an expiry field's value is shaped like a date (`12/27`, `2030`, `8/2018`)."""
+    return _DATE.fullmatch(value.strip()) is not None
+
+
+def pan_value_digits(value: str) -> str | None:
+    """The card number a PAN-labelled value holds, whatever its checksum: 12-19 digits with
+    separators, or an ISO 8583 LLVAR (`16` + 16 digits); None otherwise."""
+    digits = _PAN_VALUE_SEPS.sub("", value.strip())
+    if not digits.isdigit() or not digits.isascii():
+        return None
+    # the length says where the PAN starts; trusted when what follows is a card (a
+    # non-card value that happens to open with its length is masked whole instead)
+    if (
+        len(digits) >= MIN_LENGTH + 2
+        and int(digits[:2]) == len(digits) - 2
+        and (is_pan(digits[2:], card_context=True) or len(digits) > MAX_LENGTH)
+    ):
+        return digits[2:] if int(digits[:2]) <= MAX_LENGTH else None
+    return digits if MIN_LENGTH <= len(digits) <= MAX_LENGTH else None
+
+
+def iso_llvar_pan(run: str) -> int:
+    """Offset of the PAN in an ISO 8583 LLVAR field (`16` + 16 digits), or -1."""
+    if len(run) >= 14 and run[:2].isdigit() and int(run[:2]) == len(run) - 2 and is_pan(run[2:]):
+        return 2
+    return -1
+
+
+class Detector:
+    """Finds card data in normalised text; see the module doc for the rules."""
+
+    def __init__(self, keys: KeyClassifier, label_names: Iterable[str]) -> None:
+        self._keys = keys
+        self._label = re.compile(names_pattern(label_names), FLAGS)
+
+    def find(
+        self,
+        text: str,
+        card_context: bool = False,
+        exempt: list[tuple[str, int, int]] | None = None,
+    ) -> list[Finding]:
+        """Every finding in `text`, overlapping ones included (text.py resolves them).
+        `exempt`, when given, collects (exemption name, start, end) of the digit groups
+        an exemption kept out of the card windows."""
+        found: list[Finding] = []
+        if "^" in text:
+            found.extend(self._tracks1(text))
+        if "=" in text or "D" in text or "d" in text:
+            found.extend(self._tracks2(text))
+        found.extend(self._emv(text))
+        found.extend(self._iso_message(text))
+        found.extend(self._iso_labels(text))
+        found.extend(self._labels(text))
+        found.extend(self.chains(text, card_context, exempt))
+        return found
+
+    # --- bare PANs in chains of digit groups -------------------------------------------
+    def chains(
+        self, text: str, card_context: bool, exempt: list[tuple[str, int, int]] | None = None
+    ) -> list[Finding]:
+        out: list[Finding] = []
+        ibans: list[tuple[int, int]] | None = None
+        for m in _CHAIN.finditer(text):
+            chain = m.group()
+            if len(chain) < MIN_LENGTH:
+                continue
+            groups = [(g.start() + m.start(), g.end() + m.start()) for g in _GROUP.finditer(chain)]
+            if sum(e - s for s, e in groups) < MIN_LENGTH:
+                continue
+            if ibans is None:
+                ibans = _iban_spans(text)
+            run: list[tuple[int, int]] = []
+            for s, e in groups:
+                why = _exemption(text, s, e, "-" in chain)
+                if why is None and any(a <= s and e <= b for a, b in ibans):
+                    why = "iban"
+                if why is None:
+                    run.append((s, e))
+                    continue
+                if exempt is not None:
+                    exempt.append((why, s, e))
+                out.extend(self._windows(text, run, card_context))
+                run = []
+            out.extend(self._windows(text, run, card_context))
+        return out
+
+    @staticmethod
+    def _windows(text: str, groups: list[tuple[int, int]], card_context: bool) -> list[Finding]:
+        """The cards among consecutive whole groups: the longest from each group."""
+        out: list[Finding] = []
+        if sum(e - s for s, e in groups) < MIN_LENGTH:
+            return out
+        context: bool | None = True if card_context else None
+        i = 0
+        while i < len(groups):
+            digits = ""
+            best = -1
+            best_digits = ""
+            for j in range(i, len(groups)):
+                s, e = groups[j]
+                digits += text[s:e]
+                if len(digits) > MAX_LENGTH:
+                    break
+                if len(digits) < MIN_LENGTH:
+                    continue
+                if len(digits) == MIN_LENGTH:
+                    if context is None:
+                        start = groups[i][0]
+                        context = (
+                            CARD_WORD.search(text, max(0, start - _CONTEXT_CHARS), start)
+                            is not None
+                        )
+                    ok = is_pan(digits, context)
+                else:
+                    ok = is_pan(digits)
+                if ok:
+                    best, best_digits = j, digits
+            if best < 0:
+                i += 1
+                continue
+            out.append(Finding(groups[i][0], groups[best][1], PAN, best_digits))
+            i = best + 1
+        return out
+
+    # --- tracks --------------------------------------------------------------------------
+    @staticmethod
+    def _tracks1(text: str) -> list[Finding]:
+        return [Finding(m.start(), m.end(), TRACK) for m in _TRACK1.finditer(text)]
+
+    @staticmethod
+    def _tracks2(text: str) -> list[Finding]:
+        out: list[Finding] = []
+        for m in _TRACK2.finditer(text):
+            run, sep = m.group(1), m.group(2)
+            masked = any(c in _MASKED for c in run)
+            start = -1
+            if sep == "=" and len(run) <= MAX_LENGTH and run[-4:].isdigit():
+                start = m.start(1)  # a track 2 shape: removed even if not Luhn-valid
+            elif masked:
+                if len(run) <= MAX_LENGTH and run[:1].isdigit() and run[-4:].isdigit():
+                    start = m.start(1)  # a masked PAN's track: the rest is SAD on its own
+            else:
+                # Inside a dump the PAN ends at the separator; find the card that fits.
+                for k in range(min(MAX_LENGTH, len(run)), 11, -1):
+                    if is_pan(run[-k:], card_context=True):
+                        start = m.end(1) - k
+                        break
+            if start < 0:
+                continue
+            if start > 0 and text[start - 1] == ";":
+                start -= 1
+            out.append(Finding(start, m.end(), TRACK))
+        return out
+
+    # --- EMV TLV in hex dumps --------------------------------------------------------------
+    @staticmethod
+    def _emv(text: str) -> list[Finding]:
+        if not any(tag in text for tag in _EMV_GUARDS):
+            return []
+        out: list[Finding] = []
+        for region in _HEX_REGION.finditer(text):
+            where = [i for i in range(region.start(), region.end()) if text[i] in _HEX]
+            nibbles = "".join(text[i] for i in where).upper()
+            for align in (0, 1):
+                out.extend(_tlv_findings(nibbles, where, align))
+        return out
+
+    # --- ISO 8583 ----------------------------------------------------------------------------
+    @staticmethod
+    def _iso_message(text: str) -> list[Finding]:
+        out: list[Finding] = []
+        for m in _ISO_MSG.finditer(text):
+            first = int(m.group(1)[0], 16)
+            if not first & 0x4:  # field 2 absent
+                continue
+            pos = m.end(2) if (first & 0x8 and m.group(2)) else m.end(1)
+            ll = text[pos : pos + 2]
+            if not ll.isdigit():
+                continue
+            pan = text[pos + 2 : pos + 2 + int(ll)]
+            if len(pan) == int(ll) and pan.isdigit() and is_pan(pan, card_context=True):
+                out.append(Finding(pos + 2, pos + 2 + len(pan), PAN, pan))
+        return out
+
+    @staticmethod
+    def _iso_labels(text: str) -> list[Finding]:
+        out: list[Finding] = []
+        for m in _ISO_LABEL.finditer(text):
+            number = m.group("a") or m.group("b") or m.group("c") or m.group("d")
+            field = int(number) if number else 2  # a bare LLVAR: the PAN's own layout
+            lead = _ISO_VALUE_LEAD.match(text, m.end())
+            pos = lead.end() if lead is not None else m.end()
+            token = _ISO_TOKEN.match(text, pos)
+            if token is None:
+                continue
+            value = token.group()
+            if field == 2:
+                digits = _DIGIT_TOKEN.match(value)
+                if digits is None:
+                    continue
+                run = digits.group()
+                pan = pan_value_digits(run)
+                if pan is not None:
+                    end = pos + len(run)
+                    out.append(Finding(end - len(pan), end, PAN, pan))
+            elif field == 52:
+                hexes = re.match(r"[0-9A-Fa-f]{16}(?:[0-9A-Fa-f]{16})?(?![0-9A-Za-z])", value)
+                if hexes is not None:
+                    out.append(Finding(pos, pos + hexes.end(), SAD))
+            elif any(c.isdigit() for c in value) and len(value) >= MIN_LENGTH:
+                out.append(Finding(pos, token.end(), TRACK))
+        return out
+
+    # --- labels: key = value written inside text ----------------------------------------------
+    def _labels(self, text: str) -> list[Finding]:
+        out: list[Finding] = []
+        for m in self._label.finditer(text):
+            start, end = m.start(), m.end()
+            while start > 0 and text[start - 1] in _LABEL_CHARS:
+                start -= 1
+            while end < len(text) and text[end] in _LABEL_CHARS:
+                end += 1
+            xml = start > 0 and text[start - 1] == "<"
+            spans: list[tuple[int, int]] = []
+            kind = self._keys.kind(text[start:end])
+            if kind not in (KeyKind.NONE, KeyKind.CARDISH):
+                spans = _values_after(text, end, xml, kind != KeyKind.PAN)
+            more = _WORD_AFTER.match(text, end)
+            if not spans and more is not None:  # `PIN Data: …`, `Security Code: …`
+                kind = self._keys.kind(text[start : more.end()])
+                if kind not in (KeyKind.NONE, KeyKind.CARDISH):
+                    spans = _values_after(text, more.end(), False, kind != KeyKind.PAN)
+            for vs, ve in spans:
+                finding = _label_finding(text, vs, ve, kind)
+                if finding is not None:
+                    out.append(finding)
+        return out
+
+
+def _exemption(text: str, start: int, end: int, dashed: bool) -> str | None:
+    """Which named exemption keeps the digit group text[start:end] out of card windows."""
+    if end - start > MAX_LENGTH:
+        return "long_run"
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    if before in _HEX_LETTERS and after in _HEX_LETTERS:
+        lo, hi = start, end
+        while lo > 0 and text[lo - 1] in _ALNUM:
+            lo -= 1
+        while hi < len(text) and text[hi] in _ALNUM:
+            hi += 1
+        if hi - lo >= _HEX_ID_MIN and all(c in _HEX for c in text[lo:hi]):
+            return "hex_id"
+    if dashed and (before == "-" or after == "-"):
+        for m in _UUID.finditer(text, max(0, start - 36), min(len(text), end + 36)):
+            if m.start() <= start and end <= m.end():
+                return "uuid"
+    return None
+
+
+def _iban_spans(text: str) -> list[tuple[int, int]]:
+    """IBANs (ISO 13616: country, check digits, BBAN; mod 97 == 1), compact or grouped by
+    spaces: their digits are an account, not a card, whatever a window of them reads as."""
+    spans = []
+    for m in _IBAN.finditer(text):
+        found = m.group()
+        for end in range(len(found), 14, -1):
+            compact = found[:end].replace(" ", "")
+            if found[end - 1] != " " and 15 <= len(compact) <= 34 and _mod97(compact) == 1:
+                spans.append((m.start(), m.start() + end))
+                break
+    return spans
+
+
+def _mod97(iban: str) -> int:
+    return int("".join(str(int(c, 36)) for c in iban[4:] + iban[:4])) % 97
+
+
+def _tlv_findings(nibbles: str, where: list[int], align: int) -> list[Finding]:
+    """EMV TLV tags with card data in a hex region (each nibble's offset in `where`)."""
+    out: list[Finding] = []
+    n = len(nibbles)
+    for at in range(align, n - 5, 2):
+        tag = None
+        for t in _EMV_TAGS:
+            if nibbles.startswith(t, at):
+                tag = t
+                break
+        if tag is None:
+            continue
+        lpos = at + len(tag)
+        length = int(nibbles[lpos : lpos + 2], 16) * 2
+        vstart = lpos + 2
+        value = nibbles[vstart : vstart + length]
+        if length == 0 or len(value) < min(length, 2 * MIN_LENGTH):
+            continue  # a dump cut short still holds its PAN and separator
+        if tag == "5A":
+            digits = value.rstrip("F")
+            if digits.isdigit() and MIN_LENGTH <= len(digits) <= MAX_LENGTH:
+                end = vstart + len(digits)
+                out.append(Finding(where[vstart], where[end - 1] + 1, PAN, digits))
+        elif tag in ("57", "9F6B"):
+            pan, sep, rest = value.partition("D")
+            tail = rest.rstrip("F")
+            pan_ok = sep and pan.isdigit() and MIN_LENGTH <= len(pan) <= MAX_LENGTH
+            if pan_ok and (tail.isdigit() or not tail):
+                out.append(Finding(where[vstart], where[vstart + len(value) - 1] + 1, TRACK))
+        else:  # 56: track 1 equivalent, ASCII "B<PAN>^..." in hex
+            if value.startswith("42") and "5E" in value:
+                out.append(Finding(where[vstart], where[vstart + len(value) - 1] + 1, TRACK))
+    return out
+
+
+def _values_after(text: str, pos: int, xml: bool, bare: bool) -> list[tuple[int, int]]:
+    """Spans of the value(s) written after a label ending at `pos`: `=v`, `: v`, `":"v"`,
+    `\\":\\"v\\"`, `=> v`, `>v<` (XML), `{"value": v}`, `[v, v]`, and (`bare`) a number
+    after a space: `CVV 123`, `exp 12/27`."""
+    n = len(text)
+    i = pos
+    while i < n and text[i] == "\\":
+        i += 1
+    if i < n and text[i] in "\"'":
+        i += 1
+    blanks = i
+    while i < n and text[i] in _SPACES:
+        i += 1
+    leader = _LEADER.match(text, i) if i > blanks else None
+    if leader is not None:  # `PIN Data ........ 1A2B…` (ISO 8583 text dumps)
+        i = leader.end()
+    elif text.startswith("=>", i) or text.startswith(":=", i):
+        i += 2
+    elif i < n and text[i] in ":=":
+        i += 1
+    elif xml and i < n and text[i] == ">":
+        end = text.find("<", i + 1)
+        return [(i + 1, n if end < 0 else end)]
+    elif bare and i > blanks and i < n and text[i].isdigit():
+        m = _BARE_VALUE.match(text, i)
+        return [(i, m.end())] if m is not None and 3 <= m.end() - i <= 19 else []
+    else:
+        return []
+    while i < n and text[i] in _SPACES:
+        i += 1
+    if i < n and text[i] == "{":
+        colon = text.find(":", i, i + 40)
+        if colon < 0 or qualified(text[i + 1 : colon]):
+            return []  # `"cardVerification": {"resultCode": "M"}`: a result, kept
+        return _values_after(text, colon, False, False)
+    if i < n and text[i] == "[":
+        close = text.find("]", i)
+        if close < 0:
+            return []
+        spans = []
+        for item in re.finditer(r"[^,\[\]\s]+", text[i + 1 : close]):
+            s, e = i + 1 + item.start(), i + 1 + item.end()
+            while s < e and text[s] in "\\\"'":
+                s += 1
+            while e > s and text[e - 1] in "\\\"'":
+                e -= 1
+            spans.append((s, e))
+        return spans
+    j = i
+    while j < n and text[j] == "\\":
+        j += 1
+    if j < n and text[j] in "\"'":
+        quote = text[j]
+        start = j + 1
+        end = text.find(quote, start)
+        if end < 0:
+            end = n
+        while end > start and text[end - 1] == "\\":
+            end -= 1
+        return [(start, end)]
+    m = _UNQUOTED.match(text, i)
+    return [(i, m.end())] if m is not None else []
+
+
+def _label_finding(text: str, start: int, end: int, kind: int) -> Finding | None:
+    value = text[start:end]
+    if kind == KeyKind.SAD:
+        if value.strip().lower() in _NOT_VALUES:
+            return None
+        return Finding(start, end, SAD)
+    if kind == KeyKind.PAN:
+        pan = pan_value_digits(value)
+        if pan is None:
+            return None
+        if value.isdigit() and len(value) == len(pan) + 2:
+            start += 2  # the LLVAR length stays: it is structure, not the PAN
+        return Finding(start, end, PAN, pan)
+    if kind == KeyKind.EXPIRY and is_date(value):
+        return Finding(start, end, EXPIRY)
+    return None
