@@ -273,7 +273,8 @@ def _url(sep: str) -> Callable[[random.Random, Secrets], Plant]:
     def render(rng: random.Random, s: Secrets) -> Plant:
         groups = rng.choice((irregular(rng, s.pan), split(s.pan, [4, 3, 3, 3, 3, 3])))
         key = rng.choice(("cc", "card", "pan", "number", "acct"))
-        return _pan(f"GET /v1/pay?{key}={sep.join(groups)}&amount=1299&cur=EUR", s)
+        glue = sep.lower() if rng.random() < 0.3 else sep  # %2d as well as %2D
+        return _pan(f"GET /v1/pay?{key}={glue.join(groups)}&amount=1299&cur=EUR", s)
 
     return render
 
@@ -870,6 +871,32 @@ def _pin_plain(rng: random.Random, s: Secrets) -> Plant:
     return Plant(text=form.format(pin), sad=(Sad("pin_digits", pin),))
 
 
+def _html_nbsp(rng: random.Random, s: Secrets) -> Plant:
+    sep = rng.choice(("&nbsp;", "&#160;", "&#xa0;", "&thinsp;", "&ndash;"))
+    return _pan(sep.join(split(s.pan, [4] * 5)), s)
+
+
+def _python_repr(rng: random.Random, s: Secrets) -> Plant:
+    """A Python repr in a log line: `\\xa0` separators, `\\x34` digits."""
+    if rng.random() < 0.5:
+        text = "\\xa0".join(irregular(rng, s.pan))
+    else:
+        text = "".join(f"\\x{ord(c):02x}" if rng.random() < 0.5 else c for c in s.pan)
+    return _pan(f"payload={{'card': '{text}', 'amount': 1299}}", s)
+
+
+def _emv_json_tags(rng: random.Random, s: Secrets) -> Plant:
+    pan = s.pan + ("F" if len(s.pan) % 2 else "")
+    t2 = f"{s.pan}D{s.track_tail}"
+    if len(t2) % 2:
+        t2 += "F"
+    return Plant(
+        fields={"emv": {"9F02": "000000001299", "5A": pan, "57": t2, "5F24": "301231"}},
+        pans=(s.pan,),
+        sad=(_track(s),),
+    )
+
+
 # --- the registry ------------------------------------------------------------------------------
 
 _PAN = "pan"
@@ -1127,6 +1154,27 @@ STYLES: tuple[Style, ...] = (
         TEXT_POSITIONS[:7],
     ),
     Style("pin_plain_digits", "pin", "PCI 3.3.1.3: the PIN itself", _pin_plain, TEXT_POSITIONS[:7]),
+    Style(
+        "html_entity_separators",
+        _PAN,
+        "HTML &nbsp; / &#160; / &ndash; separators",
+        _html_nbsp,
+        TEXT_POSITIONS,
+    ),
+    Style(
+        "python_repr_escapes",
+        _PAN,
+        "Python repr: \\xa0 separators, \\x34 digits",
+        _python_repr,
+        TEXT_POSITIONS[:7],
+    ),
+    Style(
+        "emv_tags_as_json_keys",
+        "track",
+        "EMV tags 5A / 57 as JSON keys",
+        _emv_json_tags,
+        FIELD_POSITIONS,
+    ),
 )
 STYLE_NAMES = tuple(s.name for s in STYLES)
 assert len(set(STYLE_NAMES)) == len(STYLE_NAMES)
