@@ -237,7 +237,7 @@ EXEMPTIONS = (
 )
 
 CARD_WORDS = re.compile(
-    r"(?i)(card|pan|acct|account.?number|maestro|visa|master|amex|cc.?num|ccnum|"
+    r"(?i)\b(card|pan|acct|account.?number|maestro|visa|master|amex|cc.?num|ccnum|"
     r"credit|debit|primary.?account|de0*2\b|field.?0*2\b|\bf0*2\b|\bp-?0*2\b)"
 )
 CONTEXT_WINDOW = 40
@@ -261,11 +261,11 @@ def _chains(norm: str) -> list[list[tuple[int, int]]]:
     current: list[tuple[int, int]] = []
     i, n = 0, len(norm)
     while i < n:
-        if not norm[i].isdigit():
+        if not "0" <= norm[i] <= "9":
             i += 1
             continue
         j = i
-        while j < n and norm[j].isdigit():
+        while j < n and "0" <= norm[j] <= "9":
             j += 1
         if current and not (i - current[-1][1] == 1 and norm[i - 1] in SEPARATORS):
             chains.append(current)
