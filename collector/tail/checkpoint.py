@@ -40,6 +40,7 @@ class _StoredEntry(msgspec.Struct):
     fingerprint: _StoredFingerprint
     path: str
     updated: float
+    tail: str = ""
 
 
 class FileCheckpoint(msgspec.Struct):
@@ -48,6 +49,9 @@ class FileCheckpoint(msgspec.Struct):
     fingerprint: Fingerprint
     path: str
     updated: float  # unix time of the last ack or of the last time the file was seen
+    # Digest of the bytes just before `offset` (up to FINGERPRINT_BYTES): a file that starts
+    # like this one (a banner) but holds other bytes there is not this file, or its copy.
+    tail: str = ""
 
 
 class CheckpointFile(msgspec.Struct):
@@ -99,8 +103,10 @@ class CheckpointStore:
                 continue
             self.entries[entry.key] = entry
 
-    def update(self, key: str, offset: int, fingerprint: Fingerprint, path: str) -> None:
-        self.entries[key] = FileCheckpoint(key, offset, fingerprint, path, time.time())
+    def update(
+        self, key: str, offset: int, fingerprint: Fingerprint, path: str, tail: str = ""
+    ) -> None:
+        self.entries[key] = FileCheckpoint(key, offset, fingerprint, path, time.time(), tail)
         self.dirty = True
 
     def touch(self, key: str) -> None:
@@ -168,7 +174,7 @@ def _valid_entry(raw: Any) -> FileCheckpoint | None:
     except msgspec.ValidationError:
         return None
     fp = Fingerprint(e.fingerprint.length, e.fingerprint.digest)
-    return FileCheckpoint(e.key, e.offset, fp, e.path, e.updated)
+    return FileCheckpoint(e.key, e.offset, fp, e.path, e.updated, e.tail)
 
 
 class _FileMarks:

@@ -68,3 +68,17 @@ def same_prefix(fd_a: int, size_a: int, fd_b: int, size_b: int) -> bool:
     of the other: what a copy is of a file that has only grown since it was copied."""
     n = min(size_a, size_b, PREFIX_COMPARE_BYTES)
     return os.pread(fd_a, n, 0) == os.pread(fd_b, n, 0)
+
+
+def digest_before(fd: int, offset: int) -> str:
+    """Digest of the bytes just before `offset` (up to FINGERPRINT_BYTES of them): what a
+    file must hold there to be the file, or the copy of the file, that was read to it."""
+    n = min(offset, FINGERPRINT_BYTES)
+    data = os.pread(fd, n, offset - n) if n else b""
+    return digest(data) if len(data) == n else ""
+
+
+def holds_before(fd: int, offset: int, expected: str) -> bool:
+    """Whether the file at `fd` holds, before `offset`, the bytes `expected` digests (an
+    empty `expected`, from an older checkpoint, says nothing and holds)."""
+    return not expected or digest_before(fd, offset) == expected

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-from collector.redact.patterns import DIGIT, SEP
 from collector.tail.config import MultilineConfig
 
 # A Java stack trace continues on lines that start with whitespace, "at ", "Caused by:",
@@ -20,18 +19,18 @@ _JAVA_CONTINUATION = (
 )
 
 
-# A digit run as the redactor reads one (digits and grouping separators, plain or escaped,
-# from the redactor's own table), possibly ending in a digit or separator escape cut short.
-_UNIT = f"(?:{DIGIT}|{SEP})"
-_ESCAPE_HEAD = r"(?:\\+(?:u(?:0(?:03?)?)?|x3?)?|%[23]?)"
-_RUN_AT_END = re.compile(f"{_UNIT}*{_ESCAPE_HEAD}?\\Z".encode())
-_RUN_AT_START = re.compile(f"{_UNIT}*".encode())
-_ESCAPE_CUT = re.compile(f"{_ESCAPE_HEAD}\\Z".encode())
-# Bytes that may carry a run on past the cut (a digit, a separator, an escape's start).
-_RUN_BYTES = b"0123456789 .+-%\\"
+# A byte that may belong to a digit run as the redactor reads one: a digit, a grouping
+# separator, a byte of an escape, URL encoding or entity that may spell a digit or a
+# separator (`\u0034`, `%34`, `&#52;`), a byte of a non-ASCII digit or space. A superset
+# on purpose, kept here rather than taken from the redactor's tables: masking a few bytes
+# too many in a line that is cut anyway costs nothing; missing one leaks a card.
+_RUN_BYTE = rb"[0-9 \t\-.+_\\%&#;uUxX\x80-\xff]"
+_RUN_AT_END = re.compile(_RUN_BYTE + rb"+\Z")
+_RUN_AT_START = re.compile(_RUN_BYTE + rb"*")
+_IN_RUN = re.compile(_RUN_BYTE)
 # An escaped 19-digit card with escaped separators fits in this many bytes.
 _RUN_WINDOW = 256
-_MASK_DIGITS = bytes.maketrans(b"0123456789", b"*" * 10)
+_MASK_DIGITS = bytes.maketrans(b"0123456789" + bytes(range(0x80, 0x100)), b"*" * (10 + 0x80))
 
 
 def joiner_for(cfg: MultilineConfig) -> re.Pattern[bytes] | None:
@@ -95,8 +94,7 @@ def cut(line: bytes, limit: int) -> tuple[bytes, bool]:
     gives the rest). So the digits of a run that goes on past the cut never leave.
     """
     head = line[:limit]
-    after = line[limit : limit + 1]
-    if after and after not in _RUN_BYTES and _ESCAPE_CUT.search(head, max(0, limit - 8)) is None:
+    if _IN_RUN.match(line, limit) is None:
         return head, False  # the run ends before the cut: the redactor sees it whole
     return mask_trailing_run(head)
 
@@ -104,9 +102,8 @@ def cut(line: bytes, limit: int) -> tuple[bytes, bool]:
 def mask_trailing_run(head: bytes) -> tuple[bytes, bool]:
     """`head` with the digits of the digit run it ends in masked (its rest is unknown or
     gone); and whether it ended in one."""
-    start = max(0, len(head) - _RUN_WINDOW)
-    run = _RUN_AT_END.search(head, start)
-    if run is None or run.start() == len(head):
+    run = _RUN_AT_END.search(head, max(0, len(head) - _RUN_WINDOW))
+    if run is None:
         return head, False
     masked = run[0].translate(_MASK_DIGITS)
     if masked == run[0]:

@@ -14,7 +14,14 @@ import time
 from collector.flow import FLAG_PARTIAL, FLAG_TRUNCATED, LineBatch
 from collector.tail.config import SourceConfig
 from collector.tail.discovery import display_path
-from collector.tail.fingerprint import Fingerprint, Identity, fingerprint_fd
+from collector.tail.fingerprint import (
+    FINGERPRINT_BYTES,
+    Fingerprint,
+    Identity,
+    digest,
+    digest_before,
+    fingerprint_fd,
+)
 from collector.tail.lines import (
     cut,
     joiner_for,
@@ -49,6 +56,8 @@ class FileReader:
         self.buf_offset = offset  # file offset of buf[0]
         self.read_pos = offset  # file offset of the next read
         self.skipping = False  # inside an over-long line whose head was already shipped
+        # The last bytes before buf_offset: after a cut, what a copy must hold there.
+        self.tail = self._bytes_before(offset)
         # A partial line shipped ending in a digit run: the next line's leading run is its
         # rest, and is masked like the head was.
         self.run_continues = False
@@ -91,7 +100,45 @@ class FileReader:
         self.buf_offset = self.read_pos = 0
         self.skipping = False
         self.run_continues = False
+        self.tail = b""
         self.fingerprint = Fingerprint(0, "")
+
+    def tail_digest(self) -> str:
+        """Digest of the bytes just before buf_offset, kept from reading (the file may be
+        cut by the time it is asked for)."""
+        return (
+            digest(self.tail) if len(self.tail) == min(self.buf_offset, FINGERPRINT_BYTES) else ""
+        )
+
+    def digest_before(self, offset: int) -> str:
+        """Digest of the bytes before `offset` in the file, for its checkpoint ("" when
+        the file cannot say)."""
+        if self.fd < 0:
+            return ""
+        try:
+            return digest_before(self.fd, offset)
+        except OSError:
+            return ""
+
+    def jump(self, offset: int) -> None:
+        """Go on from `offset` (a copy reads on from where its original was handed on)."""
+        self.buf = b""
+        self.buf_offset = self.read_pos = offset
+        self.tail = self._bytes_before(offset)
+
+    def _bytes_before(self, offset: int) -> bytes:
+        n = min(offset, FINGERPRINT_BYTES)
+        try:
+            return os.pread(self.fd, n, offset - n) if n else b""
+        except OSError:
+            return b""
+
+    def _remember(self, consumed: bytes) -> None:
+        """Keep the last FINGERPRINT_BYTES of what buf_offset moves over."""
+        if len(consumed) >= FINGERPRINT_BYTES:
+            self.tail = consumed[-FINGERPRINT_BYTES:]
+        else:
+            self.tail = (self.tail + consumed)[-FINGERPRINT_BYTES:]
 
     @property
     def lag(self) -> int:
@@ -155,6 +202,7 @@ class FileReader:
                 return self._batch([], None, len(buf), now_ns)
             self.skipping = False
             # The tail of the over-long line is dropped; only its offset advances.
+            self._remember(buf[max(0, nl + 1 - FINGERPRINT_BYTES) : nl + 1])
             self.buf_offset += nl + 1
             self.buf = buf = buf[nl + 1 :]
         end = buf.rfind(b"\n")
@@ -188,6 +236,7 @@ class FileReader:
         self, lines: list[bytes], flags: list[int] | None, consumed: int, now_ns: int
     ) -> LineBatch:
         start = self.buf_offset
+        self._remember(self.buf[max(0, consumed - FINGERPRINT_BYTES) : consumed])
         self.buf = self.buf[consumed:]
         self.buf_offset += consumed
         return LineBatch(

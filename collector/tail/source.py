@@ -28,6 +28,7 @@ from collector.tail.fingerprint import (
     Fingerprint,
     Identity,
     fingerprint_fd,
+    holds_before,
     identity_of,
     same_prefix,
     same_start,
@@ -44,17 +45,24 @@ _READS_PER_TURN = 4
 
 
 class _Truncated:
-    """What a file was before copytruncate cut it, so its copy can be matched."""
+    """What a file was before copytruncate cut it, so its copy can be matched: its first
+    bytes, and the bytes just before where it was handed on to (`tail`, a digest)."""
 
-    __slots__ = ("file_key", "fingerprint", "handed_offset", "until")
+    __slots__ = ("file_key", "fingerprint", "handed_offset", "tail", "until")
 
     def __init__(
-        self, fingerprint: Fingerprint, handed_offset: int, file_key: str, until: float
+        self,
+        fingerprint: Fingerprint,
+        handed_offset: int,
+        file_key: str,
+        until: float,
+        tail: str,
     ) -> None:
         self.fingerprint = fingerprint
         self.handed_offset = handed_offset
         self.file_key = file_key
         self.until = until
+        self.tail = tail
 
 
 class _Start:
@@ -219,8 +227,8 @@ class FileSource:
         if self._first_scan and self.cfg.read_from == "tail" and not self.store.existed:
             self._initial = {ident for _, ident in candidates}
         self._mark_rotated(seen)
+        self._settle_waiting()  # first: a file released here may be a new file's original
         self._open_candidates(candidates)
-        self._settle_waiting()
         self._first_scan = False
         now = time.monotonic()
         self._truncated = [t for t in self._truncated if t.until > now]
@@ -346,7 +354,7 @@ class FileSource:
         reader.grow_fingerprint()
         if start.read_from:
             # Where this file starts is itself a checkpoint (a copy continues another file's).
-            self.store.update(ident.key, start.checkpoint, reader.fingerprint, reader.name)
+            self._save(reader, start.checkpoint)
         if start.waits_for is not None:
             self._waiting[reader] = (
                 start.waits_for,
@@ -379,7 +387,11 @@ class FileSource:
         shown = display_path(path)
         entry = self.store.entries.get(ident.key)
         if entry is not None:
-            if size >= entry.offset and same_start(fd, size, entry.fingerprint):
+            if (
+                size >= entry.offset
+                and same_start(fd, size, entry.fingerprint)
+                and holds_before(fd, entry.offset, entry.tail)
+            ):
                 return _Start(entry.offset)
             # Same inode, other content (inode reuse) or cut below our offset (replaced
             # or truncated while we were stopped): this file is read from 0.
@@ -412,14 +424,17 @@ class FileSource:
 
     def _copy_of_cut(self, fd: int, size: int) -> _Start | None:
         """A copy of a file seen cut a moment ago reads on from where that was handed on
-        to: it starts with that file's first bytes and holds at least what was read."""
+        to: it starts with that file's first bytes and holds what was read before there.
+        One cut has one copy: the record is used up."""
         for t in self._truncated:
             fp = t.fingerprint
             if (
                 fp.length >= MIN_MATCH_BYTES
                 and size >= t.handed_offset
                 and same_start(fd, size, fp)
+                and holds_before(fd, t.handed_offset, t.tail)
             ):
+                self._truncated.remove(t)
                 acked = self.tracker.committed(t.file_key)
                 checkpoint = t.handed_offset if acked is None else min(acked, size)
                 return _Start(t.handed_offset, checkpoint, t.file_key)
@@ -433,7 +448,12 @@ class FileSource:
             if "~" not in key or key.startswith(own):
                 continue
             fp = entry.fingerprint
-            if fp.length >= MIN_MATCH_BYTES and size >= entry.offset and same_start(fd, size, fp):
+            if (
+                fp.length >= MIN_MATCH_BYTES
+                and size >= entry.offset
+                and same_start(fd, size, fp)
+                and holds_before(fd, entry.offset, entry.tail)
+            ):
                 self.store.forget(key)  # one copy continues one checkpoint
                 return _Start(entry.offset)
         return None
@@ -470,32 +490,45 @@ class FileSource:
                 "size": reader.size,
             },
         )
-        self._truncated.append(
-            _Truncated(
-                before,
-                reader.buf_offset,
-                reader.file_key,
-                time.monotonic() + self.cfg.rotate_wait * 4 + 1.0,
+        if not self._release_copies_of(reader):  # no copy found yet: one may come
+            self._truncated.append(
+                _Truncated(
+                    before,
+                    reader.buf_offset,
+                    reader.file_key,
+                    time.monotonic() + self.cfg.rotate_wait * 4 + 1.0,
+                    reader.tail_digest(),
+                )
             )
-        )
-        self._release_copies_of(reader)
         self.tracker.retire(reader.file_key)
         reader.restart_at_zero()
         reader.fingerprint = fingerprint_fd(reader.fd, reader.size)
         self._register(reader)
 
-    def _release_copies_of(self, origin: FileReader) -> None:
-        """The original was cut: its copies read on from where the original was handed on."""
+    def _release_copies_of(self, origin: FileReader) -> bool:
+        """The original was cut: its copy reads on from where the original was handed on.
+
+        Whether a copy holding all that was handed on was found. A waiting file shorter
+        than that (a prefix of the original: a file with only the banner) reads on from
+        its end but proves nothing: the real copy may still come. A waiting file that does
+        not hold what the original held there is a new file, read from 0."""
+        found = False
         acked = self.tracker.committed(origin.file_key)
+        handed, tail = origin.buf_offset, origin.tail_digest()
         for copy, (waits_for, _) in list(self._waiting.items()):
             if waits_for is origin:
-                copy.buf_offset = copy.read_pos = min(origin.buf_offset, copy.size)
-                checkpoint = copy.buf_offset if acked is None else min(acked, copy.buf_offset)
-                self.store.update(copy.identity.key, checkpoint, copy.fingerprint, copy.name)
-                self._register(copy, checkpoint)
-                self._copies.setdefault(origin.file_key, []).append(copy)
                 del self._waiting[copy]
                 self.wakeup.set()
+                holds = copy.size >= handed
+                if holds and not holds_before(copy.fd, handed, tail):
+                    continue
+                copy.jump(min(handed, copy.size))
+                checkpoint = copy.buf_offset if acked is None else min(acked, copy.buf_offset)
+                self._save(copy, checkpoint)
+                self._register(copy, checkpoint)
+                self._copies.setdefault(origin.file_key, []).append(copy)
+                found = found or holds
+        return found
 
     def _settle_waiting(self) -> None:
         """A file taken for a copy whose original was not cut is a new file after all,
@@ -535,7 +568,17 @@ class FileSource:
                 self._held[key] = offset
                 return
         self._held.pop(key, None)
-        self.store.update(key, offset, reader.fingerprint, reader.name)
+        self._save(reader, offset)
+
+    def _save(self, reader: FileReader, offset: int) -> None:
+        """The file's checkpoint: its offset, first bytes and the bytes before the offset."""
+        self.store.update(
+            reader.identity.key,
+            offset,
+            reader.fingerprint,
+            reader.name,
+            reader.digest_before(offset),
+        )
 
     def _carry_to_copies(self, origin: str, offset: int) -> None:
         """The original's acks are the copy's checkpoint until the copy has its own."""
@@ -547,11 +590,11 @@ class FileSource:
             key = copy.identity.key
             held = self._held.pop(key, None) if done else self._held.get(key)
             if held is not None and done:
-                self.store.update(key, held, copy.fingerprint, copy.name)
+                self._save(copy, held)
             elif held is None and key in self.store.entries:
                 entry = self.store.entries[key]
                 if offset > entry.offset and offset <= copy.buf_offset:
-                    self.store.update(key, offset, copy.fingerprint, copy.name)
+                    self._save(copy, offset)
         if done:
             del self._copies[origin]
 
