@@ -225,9 +225,10 @@ EXEMPTIONS = (
     # of a longer number (epoch ns, snowflake, 20+ digit references) — unless a length
     # prefix or a tag says where the card starts (ISO 8583 LLVAR, EMV TLV, track 2).
     "long_id",
-    # the window sits in a token of >= 16 hex characters with letters spread through it
-    # (trace / span ids, hashes): letters left after stripping the token's leading and
-    # trailing letter blocks. `tok_<PAN>abc` and `<PAN>added` are not hex ids.
+    # the window (or its first or last digit group) sits in a token of >= 16 hex characters
+    # with letters spread through it (trace / span ids, hashes): letters left after
+    # stripping the token's leading and trailing letter blocks. `tok_<PAN>abc` and
+    # `<PAN>added` are not hex ids.
     "hex_id",
     # the chain is inside an IBAN (ISO 13616: two letters, two check digits, a BBAN of
     # digits and letters, compact or grouped; mod 97 == 1).
@@ -412,7 +413,13 @@ def find_cards(text: str, *, context: bool = False) -> list[Finding]:
                 glued_after = e < group_of[e - 1][1]
                 if (glued_before or glued_after) and not structural:
                     exemption = "long_id"
-                if exemption is None and not structural and _is_hex_id(norm[tok[0] : tok[1]]):
+                # the window's first or last group is the edge of a hex id glued to it
+                edges = (_token(norm, s, group[1]), _token(norm, group_of[e - 1][0], e))
+                if (
+                    exemption is None
+                    and not structural
+                    and any(_is_hex_id(norm[a:b]) for a, b in (tok, *edges))
+                ):
                     exemption = "hex_id"
                 if exemption is None and iban:
                     exemption = "iban"
