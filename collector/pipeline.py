@@ -7,6 +7,7 @@ Everything that owns a task is started here, in one TaskGroup, and stopped here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -67,7 +68,16 @@ class Pipeline:
             for s in cfg.sources
         ]
         self._stop_reading = asyncio.Event()
+        # Wake-ups for the background duties, so that an idle sidecar sleeps: a chunk was
+        # opened (the flusher has a deadline), a batch was acked (a checkpoint may be due),
+        # work arrived (the gauges of work in flight move).
+        self._opened = asyncio.Event()
+        self._acked = asyncio.Event()
+        self._work = asyncio.Event()
         m.IN_FLIGHT_LIMIT.set(int(cfg.pipeline.max_in_flight_bytes))
+        # Read at scrape time from plain attributes (atomic under the GIL): no timer needed.
+        m.IN_FLIGHT_BYTES.set_function(lambda: self.inflight.used)
+        m.CHECKPOINT_AGE.set_function(lambda: time.time() - self.store.last_saved)
 
     # -- the life of the process ---------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -129,6 +139,7 @@ class Pipeline:
         ticket = self.tracker.issue(
             batch.file_key, batch.end_offset, batch.nbytes, batch.read_time_ns
         )
+        self._work.set()
         if not batch.lines:
             self._settle(ticket)
             return
@@ -145,6 +156,7 @@ class Pipeline:
             entries = encode_entries(recs, tms, batch.read_time_ns)
             for chunk in self.builder.add(tag, entries, len(recs), ticket, now):
                 await self.client.send(chunk)
+        self._opened.set()
 
     def _on_ack(self, chunk: Chunk) -> None:
         self._release(chunk)
@@ -162,24 +174,35 @@ class Pipeline:
 
     def _settle(self, ticket: Ticket) -> None:
         self.tracker.acked(ticket)
+        self._acked.set()
         self.inflight.release(ticket.nbytes)
         m.DELIVERY_LATENCY.observe(max(0.0, (time.time_ns() - ticket.read_time_ns) / 1e9))
 
     # -- background duties ---------------------------------------------------------------
+    # Each sleeps on its event while there is nothing to do: an idle sidecar in every pod
+    # should cost next to nothing, so no duty runs on a timer that an event already covers.
     async def _flusher(self) -> None:
         """Send chunks that reached flush_interval without filling up."""
-        interval = float(self.cfg.forward.flush_interval)
         while True:
             deadline = self.builder.next_deadline()
-            now = time.monotonic()
-            await asyncio.sleep(min(interval, max(0.01, deadline - now)) if deadline else interval)
+            if deadline is None:
+                self._opened.clear()
+                await self._opened.wait()
+                continue
+            await asyncio.sleep(max(0.01, deadline - time.monotonic()))
             for chunk in self.builder.due(time.monotonic()):
                 await self.client.send(chunk)
 
     async def _checkpointer(self) -> None:
+        """Write the checkpoint after acks moved it, at most once per checkpoint_interval.
+
+        Live files are touched (so their entries do not expire) on the same wake-up, or
+        every _TOUCH_EVERY seconds when nothing is acked: expiry counts in days.
+        """
         interval = float(self.cfg.pipeline.checkpoint_interval)
         while True:
-            await asyncio.sleep(interval)
+            await _wait(self._acked, _TOUCH_EVERY)
+            await asyncio.sleep(interval)  # the write rate's bound; acks gather meanwhile
             live: set[str] = set()
             for source in self.sources:
                 live |= source.live_keys()
@@ -188,7 +211,6 @@ class Pipeline:
             self.store.expire(float(self.cfg.pipeline.checkpoint_expiry), live)
             if self.store.dirty:
                 await asyncio.to_thread(self._write_checkpoint, self.store.snapshot())
-            m.CHECKPOINT_AGE.set(time.time() - self.store.last_saved)
 
     def _save_checkpoint(self) -> None:
         if self.store.dirty:
@@ -206,12 +228,31 @@ class Pipeline:
             )
 
     async def _housekeeping(self) -> None:
-        """Liveness beat, lag gauges, idle derived series."""
+        """Liveness beat, lag gauges, idle derived series.
+
+        Every second while records are in flight; when nothing is, the gauges hold still, so
+        only the liveness beat is due (three per live_window) unless work arrives first.
+        """
+        idle_beat = float(self.cfg.metrics.live_window) / 3
         while True:
             self.health.beat()
             self.health.set_pending(self.client.pending)
-            m.IN_FLIGHT_BYTES.set(self.inflight.used)
             oldest = self.tracker.oldest_unacked_ns()
             m.OLDEST_UNACKED_AGE.set(0 if oldest is None else (time.time_ns() - oldest) / 1e9)
             self.derived.expire(time.time())
-            await asyncio.sleep(1.0)
+            if oldest is not None or self.client.pending:
+                await asyncio.sleep(1.0)
+            else:
+                await _wait(self._work, idle_beat)
+
+
+# Live files' checkpoint entries are touched at least this often (they expire in days).
+_TOUCH_EVERY = 60.0
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> None:
+    """Until `event` is set (then cleared for the next round) or `timeout` passes."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            await event.wait()
+    event.clear()
