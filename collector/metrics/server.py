@@ -13,6 +13,7 @@ must not have its SYNs dropped while a 1 s probe timeout is ticking.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import sys
@@ -66,6 +67,17 @@ class _Server(ThreadingWSGIServer):  # type: ignore[misc]
         )
 
 
+def _wake(httpd: WSGIServer) -> None:
+    """Connect to the server so that its blocking accept returns and sees `_stopping`."""
+    host, port = str(httpd.server_address[0]), int(httpd.server_address[1])
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=2):
+        pass
+
+
 class MetricsServer:
     def __init__(
         self,
@@ -83,6 +95,7 @@ class MetricsServer:
         self._metrics_app = make_wsgi_app(scrubbed(registry, scrub))
         self._textfile: TextfileCollector | None = None
         self._httpd: WSGIServer | None = None
+        self._stopping = False
         self._thread: threading.Thread | None = None
 
     def app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -126,9 +139,18 @@ class MetricsServer:
         # endpoint owns their collector (registered while serving, when paths are set).
         self._textfile = TextfileCollector(self._cfg.textfile, self._registry)
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="metrics-http", daemon=True
+            target=self._serve, args=(self._httpd,), name="metrics-http", daemon=True
         )
         self._thread.start()
+
+    def _serve(self, httpd: WSGIServer) -> None:
+        """Block in accept until a request comes: no timer wakes an idle sidecar.
+
+        socketserver's serve_forever polls every 0.5 s to notice shutdown; here `stop`
+        wakes the loop with a connection of its own instead.
+        """
+        while not self._stopping:
+            httpd.handle_request()
 
     @property
     def port(self) -> int:
@@ -139,10 +161,11 @@ class MetricsServer:
     def stop(self) -> None:
         httpd, thread, textfile = self._httpd, self._thread, self._textfile
         self._httpd = self._thread = self._textfile = None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if thread is not None:
+        self._stopping = True
+        if httpd is not None and thread is not None:
+            _wake(httpd)
             thread.join(timeout=5)
+        if httpd is not None:
+            httpd.server_close()
         if textfile is not None:
             textfile.close()
