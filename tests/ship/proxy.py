@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from tests.ship.listener import Listener
+
 
 class FaultProxy:
     def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
@@ -18,19 +20,16 @@ class FaultProxy:
         self.connections = 0
         self.replies_dropped = 0
         self.sent: list[bytearray] = []  # client→server bytes, one buffer per connection
-        self._server: asyncio.Server | None = None
+        self._listener = Listener(self._accept)
         self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> FaultProxy:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        await self._listener.start()
         return self
 
     @property
     def port(self) -> int:
-        assert self._server is not None
-        port: int = self._server.sockets[0].getsockname()[1]
-        return port
+        return self._listener.port
 
     def cut(self) -> None:
         """Reset every open connection (both sides)."""
@@ -39,16 +38,8 @@ class FaultProxy:
         self._writers.clear()
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
         self.cut()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if self._server is not None:
-            await self._server.wait_closed()
+        await self._listener.close()
 
     async def _accept(self, c_reader: asyncio.StreamReader, c_writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -62,7 +53,6 @@ class FaultProxy:
         self.sent.append(sent)
         up = asyncio.create_task(self._pipe(c_reader, s_writer, replies=False, record=sent))
         down = asyncio.create_task(self._pipe(s_reader, c_writer, replies=True))
-        self._tasks.update((up, down))
         try:
             await asyncio.wait((up, down), return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -71,7 +61,7 @@ class FaultProxy:
                 self._writers.discard(writer)
             for task in (up, down):
                 task.cancel()
-                self._tasks.discard(task)
+            await asyncio.gather(up, down, return_exceptions=True)
 
     async def _pipe(
         self,

@@ -15,7 +15,6 @@ Packing, as each receiver writes its HELO (docs/forward.md, "Fluentd and Fluent 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gzip
 import hashlib
 import os
@@ -23,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import msgpack  # type: ignore[import-untyped]
+
+from tests.ship.listener import Listener
 
 Packing = Literal["fluentd", "fluent-bit"]
 Point = Literal["helo", "pong", "ack"]
@@ -90,29 +91,21 @@ class StandIn:
     received: list[Chunk] = field(default_factory=list)  # stored, before any ack
     acks_sent: list[str] = field(default_factory=list)
     connections: int = 0
-    _server: asyncio.Server | None = None
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _listener: Listener | None = None
 
     async def start(self, port: int = 0) -> StandIn:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", port)
+        self._listener = Listener(self._accept)
+        await self._listener.start(port)
         return self
 
     @property
     def port(self) -> int:
-        assert self._server is not None
-        port: int = self._server.sockets[0].getsockname()[1]
-        return port
+        assert self._listener is not None
+        return self._listener.port
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if self._server is not None:
-            await self._server.wait_closed()
+        if self._listener is not None:
+            await self._listener.close()
 
     def records(self) -> list[dict[str, Any]]:
         return [r for c in self.received for r in c.records]
@@ -122,16 +115,12 @@ class StandIn:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         fault = self.faults.pop(0) if self.faults else None
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
         try:
             await _Session(self, reader, writer, fault).run()
         except (OSError, asyncio.IncompleteReadError, _Closed):
             pass
         finally:
             writer.transport.abort()
-            self._tasks.discard(task)
 
 
 class _Closed(Exception):
