@@ -897,6 +897,17 @@ def _emv_json_tags(rng: random.Random, s: Secrets) -> Plant:
     )
 
 
+def _two_cards_one_chain(rng: random.Random, s: Secrets) -> Plant:
+    """Two cards joined by one separator (a `+`-encoded list, a dashed pair): one chain of
+    digit groups holding two card windows; both must go."""
+    brand = rng.choice(BRANDS)
+    other = make_pan(rng, brand, rng.choice([n for n in brand.lengths if n >= 13]))
+    sep = rng.choice(("+", " ", "-", "."))
+    first = " ".join(split(s.pan, [4] * 5)) if sep != " " else s.pan
+    second = rng.choice((other, "-".join(split(other, [4] * 5)))) if sep != "-" else other
+    return Plant(text=f"cards={first}{sep}{second}", pans=(s.pan, other))
+
+
 # --- the registry ------------------------------------------------------------------------------
 
 _PAN = "pan"
@@ -1174,6 +1185,13 @@ STYLES: tuple[Style, ...] = (
         "EMV tags 5A / 57 as JSON keys",
         _emv_json_tags,
         FIELD_POSITIONS,
+    ),
+    Style(
+        "two_cards_one_chain",
+        _PAN,
+        "two card windows in one digit chain",
+        _two_cards_one_chain,
+        TEXT_POSITIONS,
     ),
 )
 STYLE_NAMES = tuple(s.name for s in STYLES)
