@@ -109,7 +109,7 @@ def _visible(text: str, shipped: Any) -> tuple[int, int]:
     return len(readable), len(found)
 
 
-@DIFF_SETTINGS
+@settings(DIFF_SETTINGS, max_examples=600)
 @given(compositions(), st.sampled_from(("msg", "key", "array")))
 def test_fast_path_masks_what_the_reference_finds(text: str, where: str) -> None:
     record: dict[str, Any] = (
