@@ -63,7 +63,7 @@ _THREAD_COMPRESS_BYTES = 64 * 1024
 
 def _ack_key(message: object) -> str | None:
     """The chunk id of `{"ack": id}` (read raw: keys and values are bytes), else None."""
-    if not isinstance(message, dict) or len(message) != 1:
+    if not isinstance(message, dict):
         return None
     value = message.get(b"ack")
     if not isinstance(value, bytes):

@@ -18,6 +18,7 @@ import asyncio
 import gzip
 import hashlib
 import os
+import ssl
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -66,7 +67,8 @@ class Fault:
     the PONG hostname with its digest right (must be accepted) or the ack's chunk id),
     `wrong-digest` (PONG only), `refused` (PONG only: auth_result false, a binary reason),
     `close` (close the connection instead of answering), `deep` (a message nested deeper
-    than any decoder allows), `flood` (megabytes with no complete message).
+    than any decoder allows), `flood` (megabytes with no complete message), `tls-garbage`
+    (with TLS on: bytes written under the TLS layer, so the client's TLS fails mid-stream).
     """
 
     point: Point
@@ -93,9 +95,9 @@ class StandIn:
     connections: int = 0
     _listener: Listener | None = None
 
-    async def start(self, port: int = 0) -> StandIn:
+    async def start(self, port: int = 0, tls: ssl.SSLContext | None = None) -> StandIn:
         self._listener = Listener(self._accept)
-        await self._listener.start(port)
+        await self._listener.start(port, tls)
         return self
 
     @property
@@ -187,6 +189,10 @@ class _Session:
             await self._send(b"\x91" * 100_000)
         elif kind == "flood":
             await self._send(b"\xdb\xff\xff\xff\xff" + b"x" * (3 * 1024 * 1024))
+        elif kind == "tls-garbage":
+            # Plain bytes under the TLS layer: the client's TLS record check fails.
+            sock = self.writer.get_extra_info("socket")
+            os.write(sock.fileno(), GARBAGE)
         elif kind == "unexpected":
             wrong = {"ack": "x"} if point != "ack" else ["PONG", True, "", "agg", ""]
             await self._send(self._pack(wrong))

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
+from pathlib import Path
 
 import pytest
 
 from collector.ship.encoder import chunk_key
+from tests.ship.certs import CA
 from tests.ship.helpers import forward_config, make_chunk, metric, running
 from tests.ship.standin import FAULTS, Fault, Packing, StandIn
 
@@ -124,3 +127,31 @@ async def test_fluentd_deny_keepalive_one_chunk_per_connection_without_failures(
     assert server.connections >= 8
     for reason in ("closed", "protocol", "auth"):
         assert metric("collector_forward_chunk_failures_total", server=name, reason=reason) == 0
+
+
+async def test_a_tls_error_mid_stream_closes_one_connection(tmp_path: Path) -> None:
+    """Bytes that break the TLS layer after the handshake (an ack's place): reason `tls`,
+    the chunk is resent, the client lives on."""
+    ca = CA(tmp_path, "fault-ca")
+    cert, key = ca.issue("standin", server=True)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    faults = [Fault("ack", "tls-garbage")]
+    server = await StandIn(shared_key=KEY, packing="fluent-bit", faults=faults).start(tls=tls)
+    name = f"127.0.0.1:{server.port}"
+    try:
+        cfg = forward_config(
+            [server.port],
+            security={"shared_key": KEY, "self_hostname": "pod"},
+            tls={"enabled": True, "ca_file": str(ca.cert_file)},
+        )
+        async with running(cfg) as r:
+            await r.send_all(make_chunk(i, size=5) for i in range(3))
+            assert await r.client.drain(60)
+            assert r.task is not None and not r.task.done()
+            assert sorted(r.acked_indexes()) == [0, 1, 2]
+    finally:
+        await server.close()
+    assert server.faults == []
+    assert delivered_once_each(server, 3, 5)
+    assert metric("collector_forward_chunk_failures_total", server=name, reason="tls") >= 1
