@@ -142,14 +142,28 @@ async def test_wrong_shared_key_is_refused_and_the_client_lives_on(
 
 
 async def test_receiver_restarted_mid_stream(fluent_bit: Callable[..., FluentBit]) -> None:
-    """Fluent Bit stopped (SIGTERM: it flushes what it acked) and started again on the same
-    port while chunks flow: every line arrives; only unacked chunks may arrive twice."""
+    """Fluent Bit stopped (SIGTERM: it flushes what it acked) while chunks flow, and started
+    again on the same port: the chunks sent meanwhile wait and go through; every line
+    arrives; only chunks unacked at the stop may arrive twice."""
     fb = fluent_bit(shared_key=KEY)
+    server = f"127.0.0.1:{fb.port}"
     cfg = forward_config([fb.port], security=security(), max_chunks_in_flight=2)
+    chunks = [make_chunk(i, size=SIZE) for i in range(CHUNKS)]
+    half = CHUNKS // 2
+
+    def refused() -> float:
+        return metric("collector_forward_chunk_failures_total", server=server, reason="connect")
+
     async with running(cfg) as r:
-        sending = asyncio.create_task(r.send_all(make_chunk(i, size=SIZE) for i in range(CHUNKS)))
-        assert await asyncio.to_thread(fb.wait_for, 3 * SIZE), "the stream started"
+        await r.send_all(chunks[:half])
+        assert await r.client.drain(60), "the first half acked before the stop"
         await asyncio.to_thread(fb.stop)
+        before = refused()
+        sending = asyncio.create_task(r.send_all(chunks[half:]))
+        assert await asyncio.to_thread(wait_until, lambda: refused() >= before + 2, 60), (
+            "the client kept trying while the receiver was down"
+        )
+        assert not sending.done(), "sending waits: the in-flight bound holds"
         await asyncio.to_thread(fb.start)
         await sending
         assert await r.client.drain(90), "every chunk acked after the restart"
