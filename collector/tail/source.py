@@ -670,6 +670,8 @@ def _copy_of(fd: int, size: int, original: FileReader) -> bool:
         now = os.fstat(original.fd).st_size
     except OSError:  # closed meanwhile
         return False
+    if now < original.read_pos or not same_start(original.fd, now, original.fingerprint):
+        return True  # cut since the scan checked it: the next check settles the copy
     return size <= now and same_prefix(fd, size, original.fd, now)
 
 
