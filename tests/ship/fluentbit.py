@@ -110,7 +110,6 @@ class FluentBit:
                 [str(self.binary), "-c", str(conf)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
             )
         want = f"listening on 127.0.0.1:{self.port}"
         deadline = time.monotonic() + timeout
