@@ -157,6 +157,9 @@ typedef struct {
      * inclusive ranges sorted. */
     unsigned *uni_lo, *uni_hi;
     Py_ssize_t nuni;
+    /* HTML entity names that stand for a space or a dash (`thinsp`, `ndash`), each
+     * NUL-terminated, the list ended by an empty one. */
+    char entities[1024];
 } Prefilter;
 
 static void free_names(Prefilter *self) {
@@ -200,14 +203,14 @@ static int init_ranges(Prefilter *self, PyObject *ranges) {
     return 0;
 }
 
-/* A list of lowercase bytes into `out`: each NUL-terminated, then an empty one. */
-static int init_words(char *out, PyObject *list) {
+/* A list of bytes into `out` (`size` bytes): each NUL-terminated, then an empty one. */
+static int init_words(char *out, PyObject *list, size_t size) {
     size_t at = 0;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
         PyObject *w = PyList_GET_ITEM(list, i);
         if (!PyBytes_Check(w) || PyBytes_GET_SIZE(w) == 0 ||
-            at + (size_t)PyBytes_GET_SIZE(w) + 2 > 128) {
-            PyErr_SetString(PyExc_ValueError, "card words: non-empty bytes, 120 in all");
+            at + (size_t)PyBytes_GET_SIZE(w) + 2 > size) {
+            PyErr_SetString(PyExc_ValueError, "words: non-empty bytes, too many in all");
             return -1;
         }
         memcpy(out + at, PyBytes_AS_STRING(w), (size_t)PyBytes_GET_SIZE(w) + 1);
@@ -260,22 +263,23 @@ static int init_unicode(Prefilter *self, PyObject *list) {
 
 /* names: a list of lists of bytes (keys.py `words` of each name), sorted by first letter */
 static int Prefilter_init(Prefilter *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"names",      "ranges",  "card_words", "card_words_whole",
-                             "separators", "max_gap", "unicode",    NULL};
-    PyObject *names, *ranges, *card_words, *whole, *unicode;
+    static char *kwlist[] = {"names",   "ranges",  "card_words", "card_words_whole", "separators",
+                             "max_gap", "unicode", "entities",   NULL};
+    PyObject *names, *ranges, *card_words, *whole, *unicode, *entities;
     const char *seps;
     Py_ssize_t nseps;
     int max_gap;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!y#iO!", kwlist, &PyList_Type, &names,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!y#iO!O!", kwlist, &PyList_Type, &names,
                                      &PyList_Type, &ranges, &PyList_Type, &card_words,
                                      &PyList_Type, &whole, &seps, &nseps, &max_gap,
-                                     &PyList_Type, &unicode))
+                                     &PyList_Type, &unicode, &PyList_Type, &entities))
         return -1;
     if (init_separators(self, seps, nseps, max_gap) < 0) return -1;
     if (init_unicode(self, unicode) < 0) return -1;
     if (init_ranges(self, ranges) < 0) return -1;
-    if (init_words(self->card_words, card_words) < 0) return -1;
-    if (init_words(self->card_words_whole, whole) < 0) return -1;
+    if (init_words(self->card_words, card_words, sizeof(self->card_words)) < 0) return -1;
+    if (init_words(self->card_words_whole, whole, sizeof(self->card_words_whole)) < 0) return -1;
+    if (init_words(self->entities, entities, sizeof(self->entities)) < 0) return -1;
     free_names(self);
     Py_ssize_t n = PyList_GET_SIZE(names);
     self->names = PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof(Name));
@@ -551,13 +555,20 @@ static int iso52_at(const unsigned char *s, Py_ssize_t at, Py_ssize_t n) {
     return k + 6 <= n && memcmp(s + k, "value=", 6) == 0;
 }
 
-/* (B): an escape the careful pass decodes, at s[i] (`%`, `\`, or `&`). */
-static int escape_at(const unsigned char *s, Py_ssize_t i, Py_ssize_t n) {
+/* (B): an escape the careful pass decodes, at s[i] (`%`, `\`, or `&`): `%XX`, `\u`,
+ * `\x`, `&#`, and `&name;` for the HTML entities that stand for a space or a dash. */
+static int escape_at(const Prefilter *self, const unsigned char *s, Py_ssize_t i, Py_ssize_t n) {
     if (i + 1 >= n) return 0;
     unsigned char c = s[i], d = s[i + 1];
     if (c == '%') return i + 2 < n && is_hex(d) && is_hex(s[i + 2]);
     if (c == '\\') return d == 'u' || d == 'x';
-    if (c == '&') return d == '#' || (i + 5 < n && memcmp(s + i + 1, "nbsp;", 5) == 0);
+    if (c != '&') return 0;
+    if (d == '#') return 1;
+    for (const char *w = self->entities; *w; w += strlen(w) + 1) {
+        Py_ssize_t len = (Py_ssize_t)strlen(w);
+        if (i + 1 + len < n && memcmp(s + i + 1, w, (size_t)len) == 0 && s[i + 1 + len] == ';')
+            return 1;
+    }
     return 0;
 }
 
@@ -763,7 +774,7 @@ static unsigned run_rules(const Prefilter *self, const unsigned char *s, Py_ssiz
     for (Py_ssize_t k = from; k < to; k++) {
         unsigned char c = s[k];
         if (c == '5' && iso52_at(s, k, n)) found |= R_ISO_LABEL;
-        else if (c == '\\' && escape_at(s, k, n)) found |= R_ESCAPE;
+        else if (c == '\\' && escape_at(self, s, k, n)) found |= R_ESCAPE;
         else if (is_alpha(c) &&
                  (c < 'a' || k == 0 || !is_alpha(s[k - 1]) || after_escape(s, k)) &&
                  could_open_name(self, s, k, n) && name_starting_at(self, s, k, n))
@@ -790,7 +801,7 @@ static unsigned line_reasons(const Prefilter *self, const unsigned char *s, Py_s
             continue;
         }
         case C_ESC:
-            if (escape_at(s, i, n)) found |= R_ESCAPE;
+            if (escape_at(self, s, i, n)) found |= R_ESCAPE;
             continue;
         case C_EQ:
             if (masked_track_at(s, i, n)) found |= R_TRACK2;

@@ -66,7 +66,7 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
         uint32_t esc = V_MOVEMASK(V_OR(V_OR(V_EQ(v, V_SET1('%')), bsl), V_EQ(v, V_SET1('&'))));
         for (; esc; esc &= esc - 1) {
             Py_ssize_t at = o + __builtin_ctz(esc);
-            if (at < n && escape_at(s, at, n)) return 1;
+            if (at < n && escape_at(self, s, at, n)) return 1;
         }
         for (uint32_t high = V_MOVEMASK(v) & full; high; high &= high - 1) {
             Py_ssize_t at = o + __builtin_ctz(high);

@@ -81,7 +81,7 @@ _WORD_AFTER = re.compile(
 )
 _LEADER = re.compile(r"\.{2,}[ \t]*(?:\[[0-9]{1,3}\][ \t]*)?", FLAGS)
 _BARE_VALUE = re.compile(r"[0-9]+(?:/[0-9]+)?(?![0-9A-Za-z])", FLAGS)
-_UNQUOTED = re.compile(r"[^\s\"'&,;<>\\)\]}|]+", FLAGS)
+_UNQUOTED = re.compile(r"[^\s\"'`&,;<>\\)\]}|\u00ab\u00bb\u201c\u201d\u2018\u2019]+", FLAGS)
 _SPACES = " \t"
 _NOT_VALUES = frozenset(("true", "false", "null", "none", "nil", ""))
 _DATE = re.compile(
@@ -437,8 +437,14 @@ def _values_after(text: str, pos: int, xml: bool, bare: bool) -> list[tuple[int,
         i = leader.end()
     elif text.startswith("=>", i) or text.startswith(":=", i):
         i += 2
-    elif i < n and text[i] in ":=":
+    elif i < n and text[i] in ":=#":
         i += 1
+    elif bare and i > blanks and (text.startswith("- ", i) or text.startswith("is ", i)):
+        i += 1 if text[i] == "-" else 2  # `cvn - 123`, `Security code is 123`
+        while i < n and text[i] in _SPACES:
+            i += 1
+        m = _BARE_VALUE.match(text, i)
+        return [(i, m.end())] if m is not None and 3 <= m.end() - i <= 19 else []
     elif xml and i < n and text[i] == ">":
         end = text.find("<", i + 1)
         return [(i + 1, n if end < 0 else end)]
@@ -490,6 +496,11 @@ def _label_finding(text: str, start: int, end: int, kind: int) -> Finding | None
             return None
         return Finding(start, end, SAD)
     if kind == KeyKind.PAN:
+        chain = _CHAIN.match(text, start, end)  # `card_number=4111….gateway`: the digits
+        if chain is None:
+            return None
+        end = chain.end()
+        value = chain.group()
         pan = pan_value_digits(value)
         if pan is None:
             return None

@@ -15,6 +15,8 @@ normal form, and costs one check.
 
 from __future__ import annotations
 
+import html
+import html.entities
 import re
 import unicodedata
 from functools import cache, lru_cache
@@ -28,9 +30,8 @@ _ESCAPE = re.compile(
     r"|((?:%[0-9a-fA-F]{2})+)"
     r"|&#([0-9]{1,7});?"
     r"|&#[xX]([0-9a-fA-F]{1,6});?"
-    r"|&(nbsp|amp|quot|lt|gt|apos);",
+    r"|&([A-Za-z][A-Za-z0-9]{1,31});",
 )
-_NAMED = {"nbsp": "\u00a0", "amp": "&", "quot": '"', "lt": "<", "gt": ">", "apos": "'"}
 
 
 @lru_cache(maxsize=4096)
@@ -63,6 +64,20 @@ def unicode_ranges() -> list[tuple[int, int]]:
                 out.append((cp, cp))
     unicode_class.cache_clear()
     return out
+
+
+@cache
+def entity_names() -> list[str]:
+    """HTML entity names (`thinsp`, `ndash`, `nbsp`...) that stand for a character
+    `unicode_class` reads as a space or a dash: handed to the C pre-scan, which flags a
+    line holding `&` and one of them."""
+    out = set()
+    for name, char in html.entities.html5.items():
+        if len(char) == 1 and (
+            char in " -" or (not char.isascii() and unicode_class(char) != char)
+        ):
+            out.add(name.rstrip(";"))
+    return sorted(out)
 
 
 class Normalized:
@@ -146,7 +161,10 @@ def _decoded(m: re.Match[str]) -> list[tuple[str, int, int]]:
     if percents is not None:
         return _percent_decoded(percents, start)
     if named is not None:
-        return [(_NAMED[named], start, end)]
+        char = html.unescape(m.group())
+        if len(char) != 1:  # not an entity: left as written
+            return [(c, start + i, start + i + 1) for i, c in enumerate(m.group())]
+        return [(char, start, end)]
     code = int(hex4 or hex2 or hexent, 16) if dec is None else int(dec)
     if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
         return [(c, start + i, start + i + 1) for i, c in enumerate(m.group())]

@@ -18,7 +18,7 @@ from typing import Any
 
 from collector.redact.cards import BRANDS, MAX_GAP, SEPARATORS
 from collector.redact.keys import CARD_WORDS, CARD_WORDS_WHOLE, words
-from collector.redact.normalize import unicode_ranges
+from collector.redact.normalize import entity_names, unicode_ranges
 
 log = logging.getLogger("collector.redact")
 
@@ -72,6 +72,7 @@ def load_prefilter(names: Iterable[str]) -> Any | None:
         SEPARATORS.encode() + b"\\t",
         2 * MAX_GAP,
         unicode_ranges(),
+        [name.encode() for name in entity_names()],
     )
 
 
