@@ -427,13 +427,7 @@ class FileSource:
         to: it starts with that file's first bytes and holds what was read before there.
         One cut has one copy: the record is used up."""
         for t in self._truncated:
-            fp = t.fingerprint
-            if (
-                fp.length >= MIN_MATCH_BYTES
-                and size >= t.handed_offset
-                and same_start(fd, size, fp)
-                and holds_before(fd, t.handed_offset, t.tail)
-            ):
+            if _holds_copy(fd, size, t.fingerprint, t.handed_offset, t.tail):
                 self._truncated.remove(t)
                 acked = self.tracker.committed(t.file_key)
                 checkpoint = t.handed_offset if acked is None else min(acked, size)
@@ -447,13 +441,7 @@ class FileSource:
         for key, entry in list(self.store.entries.items()):
             if "~" not in key or key.startswith(own):
                 continue
-            fp = entry.fingerprint
-            if (
-                fp.length >= MIN_MATCH_BYTES
-                and size >= entry.offset
-                and same_start(fd, size, fp)
-                and holds_before(fd, entry.offset, entry.tail)
-            ):
+            if _holds_copy(fd, size, entry.fingerprint, entry.offset, entry.tail):
                 self.store.forget(key)  # one copy continues one checkpoint
                 return _Start(entry.offset)
         return None
@@ -661,6 +649,17 @@ class FileSource:
 
 def _last_data(reader: FileReader) -> float:
     return reader.last_data
+
+
+def _holds_copy(fd: int, size: int, first: Fingerprint, read_to: int, tail: str) -> bool:
+    """Whether the file at `fd` holds what a cut file held up to `read_to`: its first bytes
+    (enough of them to tell) and, just before `read_to`, the bytes `tail` digests."""
+    return (
+        first.length >= MIN_MATCH_BYTES
+        and size >= read_to
+        and same_start(fd, size, first)
+        and holds_before(fd, read_to, tail)
+    )
 
 
 def _copy_of(fd: int, size: int, original: FileReader) -> bool:

@@ -26,6 +26,7 @@ from tests.support.collector import (
     write_config,
 )
 from tests.support.receiver import FluentReceiver
+from tests.tail.helpers import TEST_CARD
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -214,23 +215,13 @@ def test_rename_rotation_with_a_banner_and_a_replaced_file_lose_nothing(
     assert got == [*want, "third-0", "third-1"]
 
 
-def _card() -> str:
-    """A 16-digit test number with a valid Luhn digit, built here (not a real card)."""
-    body = "424242000011112"
-    total = sum(
-        (d * 2 - 9 if d * 2 > 9 else d * 2) if i % 2 == 0 else d
-        for i, d in enumerate(int(c) for c in reversed(body))
-    )
-    return body + str((10 - total % 10) % 10)
-
-
 def test_a_card_number_cut_by_max_line_bytes_leaves_no_digit_and_crlf_is_stripped(
     tmp_path: Path, fluent_server: Server, collector_proc: Proc
 ) -> None:
     receiver = fluent_server()
     logs = tmp_path / "logs"
     logs.mkdir()
-    pan = _card()
+    pan = TEST_CARD
     with (logs / "app.log").open("wb") as f:
         for lead in range(50, 63):  # cut 1 to 13 digits into the number
             f.write(b"x" * lead + pan.encode() + b" and the rest of a long line\r\n")

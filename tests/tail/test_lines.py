@@ -1,5 +1,6 @@
 from collector.tail.config import MultilineConfig
 from collector.tail.lines import cut, joiner_for, split_records, truncate_long
+from tests.tail.helpers import TEST_CARD
 
 
 def test_plain_split_consumes_through_last_newline() -> None:
@@ -41,17 +42,7 @@ def test_truncate_long_marks_only_long_lines() -> None:
     assert truncate_long([b"a", b"b"], 10) is None
 
 
-def _luhn_complete(body: str) -> str:
-    """`body` plus its Luhn check digit: a number the redactor takes for a card."""
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return body + str((10 - total % 10) % 10)
-
-
-# A test number built here (not a real card): Visa prefix, 16 digits, valid Luhn.
-_PAN = _luhn_complete("424242000011112")
+_PAN = TEST_CARD
 _FORMS = {
     "plain": _PAN,
     "spaced": " ".join(_PAN[i : i + 4] for i in range(0, 16, 4)),

@@ -27,7 +27,6 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from collector.flow import Ticket
 from tests.tail.helpers import Harness
 
-
 # Written at the head of a new file by `rotate_rename_with_banner`; repeats by design, so
 # the model counts only the numbered lines.
 BANNER = b"=" * 300

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from collector.flow import FLAG_PARTIAL, FLAG_TRUNCATED
-from tests.tail.helpers import Harness
+from tests.tail.helpers import TEST_CARD, Harness
 
 
 def write(path: Path, *lines: str, newline: bool = True) -> None:
@@ -183,22 +183,12 @@ async def test_negative_checkpoint_offset_is_dropped_and_the_file_read_from_head
     assert h.lines() == [b"hello"]
 
 
-def _card() -> str:
-    """A 16-digit test number with a valid Luhn digit, built here (not a real card)."""
-    body = "424242000011112"
-    total = sum(
-        (d * 2 - 9 if d * 2 > 9 else d * 2) if i % 2 == 0 else d
-        for i, d in enumerate(int(c) for c in reversed(body))
-    )
-    return body + str((10 - total % 10) % 10)
-
-
 @pytest.mark.parametrize("chunk", [32, 65536])  # cut with and without the newline in view
 async def test_a_line_cut_inside_a_card_number_ships_none_of_its_digits(
     tmp_path: Path, chunk: int
 ) -> None:
     h = Harness(tmp_path, max_line_bytes=64, read_chunk_bytes=chunk)
-    pan = _card()
+    pan = TEST_CARD
     for lead in range(50, 63):  # every cut from 1 to 14 digits into the number
         write(h.logs / "app.log", "x" * lead + pan + " and then more text")
     for _ in range(100):  # a read that ends inside a line yields no batch: step on
@@ -217,7 +207,7 @@ async def test_a_card_number_split_by_a_partial_line_ships_none_of_its_digits(
     tmp_path: Path,
 ) -> None:
     h = Harness(tmp_path, partial_line_timeout=0.01)
-    pan = _card()
+    pan = TEST_CARD
     log = h.logs / "app.log"
     write(log, "paid with " + pan[:9], newline=False)
     await h.step()
