@@ -163,6 +163,11 @@ def json_escaped(text: str) -> str:
     return "".join(chr(_ESC_BASE + ord(c)) for c in text)
 
 
+def plain(text: str) -> str:
+    """The text a record holds once its line is decoded (`json_escaped` undone)."""
+    return re.sub("[\U000f0000-\U000fffff]", lambda m: chr(ord(m.group()) - _ESC_BASE), text)
+
+
 def _line_escapes(line: str) -> str:
     return re.sub(
         "[\U000f0000-\U000fffff]",
