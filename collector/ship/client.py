@@ -141,6 +141,7 @@ class ForwardClient:
         self._queue: deque[_Pending] = deque()
         self._pool: Pool[_Pending] = Pool()
         self._wake = asyncio.Event()  # the dispatcher has something to look at
+        self._sent = asyncio.Event()  # a chunk is waiting for its ack: the watchdog watches
         self._changed = asyncio.Event()  # pulsed when a server goes up or down
         self._space = asyncio.Event()  # a chunk left `_pending`
         self._closed = asyncio.Event()
@@ -236,6 +237,7 @@ class ForwardClient:
         entry.endpoint = ep
         entry.deadline = time.monotonic() + self.cfg.ack_timeout
         ep.inflight[entry.key] = entry
+        self._sent.set()
         if entry.tries > 1:
             CHUNKS_RETRIED.labels(ep.name).inc()
         CHUNKS_SENT.labels(ep.name).inc()
@@ -486,11 +488,14 @@ class ForwardClient:
     # --- timeouts -------------------------------------------------------------------------
 
     async def _watchdog_loop(self) -> None:
+        if not self.cfg.require_ack:
+            return  # nothing waits for an ack
         tick = min(1.0, self.cfg.ack_timeout / 4)
         while True:
+            if not any(ep.inflight for ep in self._pool.all()):
+                self._sent.clear()  # idle: sleep until a chunk is written, not on a timer
+                await self._sent.wait()
             await asyncio.sleep(tick)
-            if not self.cfg.require_ack:
-                continue
             now = time.monotonic()
             for ep in self._pool.all():
                 conn = ep.conn
