@@ -34,6 +34,10 @@ class LineBatch(msgspec.Struct):
     read_time_ns: int
     flags: list[int] | None = None  # None when no line carries a flag (the common case)
     nbytes: int = 0  # bytes of file content covered, for the in-flight budget
+    # When the tailer first knew these bytes were there (time.monotonic(), 0 = as read).
+    # A trickle is read in gathered rounds (tail/source.py): the chunk it opens counts its
+    # flush_interval from here, so gathering does not add to the line's latency.
+    noticed: float = 0.0
 
 
 class Ticket(msgspec.Struct):

@@ -151,7 +151,7 @@ class Pipeline:
             self._settle(ticket)
             return
         ticket.parts = len(groups)
-        now = time.monotonic()
+        now = batch.noticed or time.monotonic()
         for tag, recs, tms in groups:
             entries = encode_entries(recs, tms, batch.read_time_ns)
             for chunk in self.builder.add(tag, entries, len(recs), ticket, now):
