@@ -225,10 +225,6 @@ def _pan(text: str, s: Secrets, **kw: Any) -> Plant:
     return Plant(text=text, pans=(s.pan,), **kw)
 
 
-def _fn(f: Callable[[random.Random, Secrets], Plant]) -> Callable[[random.Random, Secrets], Plant]:
-    return f
-
-
 UNI_SPACES = ("\u2002", "\u2003", "\u2007", "\u2008", "\u200a", "\u205f", "\u3000", "\u1680")
 UNI_DASHES = ("\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212", "\ufe63", "\uff0d")
 UNI_DIGIT_BASES = (0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50, 0x1D7CE)  # Arabic-Indic ... math

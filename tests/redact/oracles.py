@@ -156,10 +156,6 @@ class Verdict:
     overexposed: int = 0
     broken: int = 0
     changed_keep: int = 0
-    # reference: planted Luhn PANs the reference did not see in the input (generator check)
-    unseen_by_reference: int = 0
-    # reference: card windows it still finds in the shipped record
-    reference_cards_out: int = 0
 
     @property
     def leaked(self) -> bool:

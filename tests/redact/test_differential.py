@@ -35,7 +35,7 @@ from tests.redact.hiding import (
     make_secrets,
     plain,
 )
-from tests.redact.oracles import as_text, judge, kept, leaves
+from tests.redact.oracles import as_text, judge, kept, leaves, reference_misses
 from tests.redact.reference import (
     BRANDS,
     EXEMPTIONS,
@@ -368,3 +368,16 @@ def test_oracles_flag_a_redactor_that_does_nothing() -> None:
             planted = len(case.pans) + len(case.sad)
             blind[style.name] += verdict.pan_leaks + sum(verdict.sad_leaks.values()) < planted
     assert not +blind, f"styles whose planted secrets the oracle misses: {dict(+blind)}"
+
+
+def test_reference_sees_every_planted_pan() -> None:
+    """Generator and reference agree: every planted Luhn-valid PAN is a card window to the
+    reference: every style x brand x length at the style's first position, and every
+    position for one brand (seed 0; `cases()` is the full cross product)."""
+    missed: Counter[str] = Counter()
+    for style in STYLES:
+        first_brand = next(b for b in BRANDS if lengths_of(style, b))
+        for case in cases(range(1), styles=(style,)):
+            if case.position == style.positions[0] or case.brand == first_brand.name:
+                missed[case.style] += reference_misses(case)
+    assert not +missed, f"planted PANs the reference does not see, per style: {dict(+missed)}"
