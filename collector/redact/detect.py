@@ -7,11 +7,13 @@ text.py writes the replacements. The rules, all from tables (cards.py, keys.py):
 - **Chains** (bare PANs): digits in groups of any sizes joined by at most `MAX_GAP`
   characters of `SEPARATORS`. Every window of consecutive whole groups holding 12-19
   digits is tested for brand, length and Luhn (12 digits only with a card word near or
-  under a card-ish key); the longest card from each group wins. Exempt, by name
-  (`EXEMPTIONS`): a group longer than 19 digits (`long_run`: snowflake ids, epoch ns,
-  ICCIDs glued to more digits), a group inside a hex id (`hex_id`: an all-hex token of 16+
-  characters with hex letters on both sides of the group: trace ids, span ids, hashes), a
-  group inside a UUID (`uuid`), a group inside an IBAN whose mod-97 check holds (`iban`).
+  under a card-ish key); every window that is a card is masked (overlapping ones as
+  one). Exempt, by name (`EXEMPTIONS`): a group longer than 19 digits (`long_run`:
+  snowflake ids, epoch ns, ICCIDs glued to more digits), a group inside a hex id
+  (`hex_id`: an all-hex token of 16+ characters with hex letters on both sides of the
+  group: trace ids, span ids, hashes), a group inside a UUID (`uuid`), a group inside
+  an IBAN whose mod-97 check holds (`iban`), a chain after `+` at a word start of at
+  most 15 digits (`e164_phone`).
 - **Structure** decides glued digits: an ISO 8583 LLVAR length equal to the digits that
   follow (`DE002=16…`), an ISO 8583 message (MTI, bitmap, field 2), an EMV TLV tag and
   length (`5A` PAN, `57` / `9F6B` track 2 equivalent, `56` track 1), a track separator
@@ -37,7 +39,7 @@ SAD = "sad_key"
 TRACK = "track"
 EXPIRY = "expiry"
 
-EXEMPTIONS = ("long_run", "hex_id", "uuid", "iban")
+EXEMPTIONS = ("long_run", "hex_id", "uuid", "iban", "e164_phone")
 
 FLAGS = re.ASCII | re.MULTILINE
 _SEP_CLASS = "[" + re.escape(SEPARATORS) + "]"
@@ -177,6 +179,10 @@ class Detector:
                 continue
             if ibans is None:
                 ibans = _iban_spans(text)
+            if _phone(text, groups):
+                if exempt is not None:
+                    exempt.extend(("e164_phone", s, e) for s, e in groups)
+                continue
             run: list[tuple[int, int]] = []
             for s, e in groups:
                 why = _exemption(text, s, e, "-" in chain)
@@ -194,16 +200,14 @@ class Detector:
 
     @staticmethod
     def _windows(text: str, groups: list[tuple[int, int]], card_context: bool) -> list[Finding]:
-        """The cards among consecutive whole groups: the longest from each group."""
+        """Every card among consecutive whole groups (overlapping ones are merged by the
+        caller: two cards in one chain both go, whatever a window across them reads as)."""
         out: list[Finding] = []
         if sum(e - s for s, e in groups) < MIN_LENGTH:
             return out
         context: bool | None = True if card_context else None
-        i = 0
-        while i < len(groups):
+        for i in range(len(groups)):
             digits = ""
-            best = -1
-            best_digits = ""
             for j in range(i, len(groups)):
                 s, e = groups[j]
                 digits += text[s:e]
@@ -222,12 +226,7 @@ class Detector:
                 else:
                     ok = is_pan(digits)
                 if ok:
-                    best, best_digits = j, digits
-            if best < 0:
-                i += 1
-                continue
-            out.append(Finding(groups[i][0], groups[best][1], PAN, best_digits))
-            i = best + 1
+                    out.append(Finding(groups[i][0], groups[j][1], PAN, digits))
         return out
 
     # --- tracks --------------------------------------------------------------------------
@@ -364,6 +363,14 @@ def _exemption(text: str, start: int, end: int, dashed: bool) -> str | None:
             if m.start() <= start and end <= m.end():
                 return "uuid"
     return None
+
+
+def _phone(text: str, groups: list[tuple[int, int]]) -> bool:
+    """An E.164 phone number (ITU-T E.164): `+` at a word start, then at most 15 digits."""
+    start = groups[0][0]
+    if start < 1 or text[start - 1] != "+" or sum(e - s for s, e in groups) > 15:
+        return False
+    return start < 2 or text[start - 2] not in _ALNUM
 
 
 def _iban_spans(text: str) -> list[tuple[int, int]]:

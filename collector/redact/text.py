@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from collector.redact.cards import SEPARATORS
 from collector.redact.detect import EXPIRY, PAN, Detector, Finding, iso_llvar_pan
 from collector.redact.keys import KeyClassifier
 from collector.redact.normalize import normalize
@@ -156,11 +157,17 @@ class TextRedactor:
             findings = kept
         pieces: list[str] = []
         last = 0
-        for start, end, kind, digits in _resolve(findings):
+        prev_end = -1
+        for start, end, kind, digits in _resolve(findings, norm.text):
             s, e = norm.span(start, end)
             if s < last:
                 continue
             replacement = self._replacement(text, s, e, kind, digits)
+            if kind == PAN and prev_end >= 0 and _only_separators(norm.text[prev_end:start]):
+                # right after another masked card in one chain: its first digits would
+                # read as one run with the last four before them
+                replacement = _hide_lead(replacement)
+            prev_end = end if kind == PAN else -1
             pieces.append(text[last:s])
             pieces.append(_as_json_string(text, s, e, replacement))
             last = e
@@ -197,22 +204,34 @@ def _onto(norm: Any, f: Finding) -> Finding:
     return Finding(lo, max(lo, hi), f.kind, f.digits)
 
 
-def _resolve(findings: list[Finding]) -> list[Finding]:
+def _resolve(findings: list[Finding], text: str) -> list[Finding]:
     """Overlapping findings merged, in text order: the union of their spans, replaced as
-    the strongest of them asks (a removed value over a PAN over an expiry; of PANs, the
-    one with most digits)."""
+    the strongest of them asks (a removed value over a PAN over an expiry). Merged PANs
+    are masked on the digits of the union (two cards in one chain: the first six of the
+    first, the last four of the last)."""
     out: list[Finding] = []
     for f in sorted(findings):
         if out and f.start < out[-1].end:
             prev = out[-1]
             start, end = prev.start, max(prev.end, f.end)
-            if (_RANK[f.kind], len(f.digits)) > (_RANK[prev.kind], len(prev.digits)):
-                out[-1] = Finding(start, end, f.kind, f.digits)
-            else:
-                out[-1] = Finding(start, end, prev.kind, prev.digits)
+            kind = f.kind if _RANK[f.kind] > _RANK[prev.kind] else prev.kind
+            digits = prev.digits
+            if kind == PAN and end > prev.end:
+                digits = "".join(c for c in text[start:end] if "0" <= c <= "9")
+            out[-1] = Finding(start, end, kind, digits)
             continue
         out.append(f)
     return out
+
+
+def _only_separators(between: str) -> bool:
+    return all(c in SEPARATORS for c in between)
+
+
+def _hide_lead(masked: str) -> str:
+    """A mask with its leading digits hidden too (`411111******1111` -> `************1111`)."""
+    lead = len(masked) - len(masked.lstrip("0123456789"))
+    return "*" * lead + masked[lead:] if lead < len(masked) else masked
 
 
 def _as_json_string(text: str, start: int, end: int, replacement: str) -> str:
