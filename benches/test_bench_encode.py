@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from collector.flow import Chunk
-from collector.ship.encoder import encode_entries, encode_message, event_time
+from collector.forward.encoder import encode_entries, encode_message, event_time
 from collector.simulator import PaymentLogs
 
 BATCH = 1000

@@ -21,10 +21,10 @@ import yaml
 
 from collector.config import Config, parse_config
 from collector.flow import LineBatch
+from collector.forward.encoder import encode_entries
 from collector.parse.metadata import pod_metadata
 from collector.records import SourceRoute
 from collector.redact import Redactor
-from collector.ship.encoder import encode_entries
 from collector.simulator import PaymentLogs
 from collector.tail.lines import split_records
 

@@ -1,6 +1,6 @@
 """The typed messages that cross stage boundaries, and the one bound on memory.
 
-tail produces `LineBatch`; parse+redact turn its lines into records; ship packs records
+tail produces `LineBatch`; parse+redact turn its lines into records; forward packs records
 into `Chunk`s. `Ticket`s travel with a chunk so that an ack can advance the checkpoint of
 exactly the batches it covers.
 """

@@ -13,6 +13,9 @@ import time
 
 from collector.config import Config
 from collector.flow import Chunk, InFlight, LineBatch, Ticket
+from collector.forward.batcher import ChunkBuilder
+from collector.forward.client import ForwardClient
+from collector.forward.encoder import encode_entries
 from collector.metrics import pipeline as m
 from collector.metrics.derived import DerivedMetrics
 from collector.metrics.health import Health
@@ -20,9 +23,6 @@ from collector.metrics.server import MetricsServer
 from collector.parse.metadata import pod_metadata
 from collector.records import SourceRoute
 from collector.redact import Redactor
-from collector.ship.batcher import ChunkBuilder
-from collector.ship.client import ForwardClient
-from collector.ship.encoder import encode_entries
 from collector.tail.checkpoint import AckTracker, CheckpointStore
 from collector.tail.source import FileSource
 

@@ -21,7 +21,7 @@ from collector.parse.tag import TagTemplate
 from collector.redact import Redactor
 from collector.tail.config import SourceConfig
 
-log = logging.getLogger("collector.pipeline")
+log = logging.getLogger("collector.records")
 
 Record = dict[str, Any]
 

@@ -143,7 +143,7 @@ def _pem_problem(path: str) -> str | None:
 
 def _tls_context_errors(cfg: Config) -> list[str]:
     """The TLS context `run` builds, built now: a key that does not match its certificate."""
-    from collector.ship.connection import make_ssl_context
+    from collector.forward.connection import make_ssl_context
 
     try:
         make_ssl_context(cfg.forward.tls)

@@ -99,7 +99,7 @@ RECORDS_SCANNED = Counter(
     registry=REGISTRY,
 )
 
-# --- ship ---------------------------------------------------------------------------------
+# --- forward ------------------------------------------------------------------------------
 RECORDS_SENT = Counter(
     "collector_forward_records_sent_total",
     "Records sent (each try counts).",

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from collector.simulator import write_file
-from tests.ship.certs import CA
-from tests.ship.fluentbit import BINARY, FluentBit, find_fluent_bit, fluent_bit_version
-from tests.ship.helpers import forward_config, make_chunk, metric, running
+from tests.forward.certs import CA
+from tests.forward.fluentbit import BINARY, FluentBit, find_fluent_bit, fluent_bit_version
+from tests.forward.helpers import forward_config, make_chunk, metric, running
 from tests.support.collector import CollectorProcess, seqs, wait_until, write_config
 
 pytestmark = pytest.mark.integration
@@ -95,7 +95,7 @@ async def test_shared_key_and_tls(fluent_bit: Callable[..., FluentBit], tmp_path
 async def test_shared_key_and_user_auth(
     fluent_bit: Callable[..., FluentBit], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="collector.ship")
+    caplog.set_level(logging.WARNING, logger="collector.forward")
     fb = fluent_bit(shared_key=KEY, users={"shipper": "user-pw", "other": "other-pw"})
     await deliver(fb, security=security(username="shipper", password="user-pw"))
 

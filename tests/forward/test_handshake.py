@@ -10,8 +10,8 @@ from pathlib import Path
 import msgpack  # type: ignore[import-untyped]
 import pytest
 
-from collector.ship.config import SecurityConfig
-from collector.ship.handshake import (
+from collector.forward.config import SecurityConfig
+from collector.forward.handshake import (
     Credentials,
     HandshakeError,
     Helo,

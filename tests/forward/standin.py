@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import msgpack  # type: ignore[import-untyped]
 
-from tests.ship.listener import Listener
+from tests.forward.listener import Listener
 
 Packing = Literal["fluentd", "fluent-bit"]
 Point = Literal["helo", "pong", "ack"]

@@ -11,10 +11,10 @@ from typing import Any
 import msgspec
 
 from collector.flow import Chunk, Ticket
+from collector.forward.client import ForwardClient
+from collector.forward.config import ForwardConfig
+from collector.forward.encoder import encode_entries
 from collector.metrics.pipeline import REGISTRY
-from collector.ship.client import ForwardClient
-from collector.ship.config import ForwardConfig
-from collector.ship.encoder import encode_entries
 from tests.support.receiver import FluentReceiver
 
 BASE_NS = 1_764_150_000_123_456_789  # nanoseconds that an integer time would lose

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from collector.ship.config import ServerConfig
-from collector.ship.servers import Endpoint, Pool, backoff_delay, endpoint_name
+from collector.forward.config import ServerConfig
+from collector.forward.servers import Endpoint, Pool, backoff_delay, endpoint_name
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from collector.ship.config import SecurityConfig
+from collector.forward.config import SecurityConfig
 
 
 class Secret:

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from collector.config import validate
-from collector.ship.config import ForwardConfig
+from collector.forward.config import ForwardConfig
 from collector.units import dec_hook
 
 ONE = {"servers": [{"host": "fluentd"}]}
@@ -60,7 +60,7 @@ def test_secret_values_do_not_appear_in_errors() -> None:
 
 
 def test_unusable_tls_file_or_secret_fails_at_start_naming_the_key(tmp_path: Any) -> None:
-    from collector.ship.client import ForwardClient, ForwardSetupError
+    from collector.forward.client import ForwardClient, ForwardSetupError
 
     def cfg(**extra: Any) -> ForwardConfig:
         return msgspec.convert({**ONE, **extra}, ForwardConfig, dec_hook=dec_hook)

@@ -11,12 +11,12 @@ import ipaddress
 import random
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
-from collector.ship.config import ServerConfig
+from collector.forward.config import ServerConfig
 
 if TYPE_CHECKING:
     import asyncio
 
-    from collector.ship.connection import Connection
+    from collector.forward.connection import Connection
 
 State = Literal["connecting", "up", "down"]
 P = TypeVar("P")

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from collector.ship.encoder import chunk_key
-from tests.ship.certs import CA
-from tests.ship.helpers import forward_config, make_chunk, metric, running
-from tests.ship.standin import FAULTS, Fault, Packing, StandIn
+from collector.forward.encoder import chunk_key
+from tests.forward.certs import CA
+from tests.forward.helpers import forward_config, make_chunk, metric, running
+from tests.forward.standin import FAULTS, Fault, Packing, StandIn
 
 KEY = "fault-injection-key"
 
@@ -36,7 +36,7 @@ def delivered_once_each(server: StandIn, chunks: int, size: int) -> bool:
 async def test_a_bad_reply_closes_one_connection_and_everything_is_delivered(
     point: str, kind: str, packing: Packing, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="collector.ship")
+    caplog.set_level(logging.DEBUG, logger="collector.forward")
     faults = [Fault(point, kind), Fault(point, kind)]  # type: ignore[arg-type]
     server = await StandIn(shared_key=KEY, packing=packing, faults=faults).start()
     name = f"127.0.0.1:{server.port}"
@@ -91,7 +91,7 @@ async def test_handshake_with_binary_nonce_and_salt_as_each_receiver_packs_them(
 async def test_a_user_the_server_wants_but_we_lack_is_refused_with_its_reason(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="collector.ship")
+    caplog.set_level(logging.WARNING, logger="collector.forward")
     server = await StandIn(shared_key=KEY, users={"shipper": "pw"}).start()
     try:
         cfg = forward_config([server.port], security={"shared_key": KEY})

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ship.certs import CA
-from tests.ship.helpers import (
+from tests.forward.certs import CA
+from tests.forward.helpers import (
     expected_keys,
     forward_config,
     make_chunk,
@@ -47,7 +47,7 @@ async def test_shared_key_wrong_is_refused_retried_and_recovers_from_the_file(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="collector.ship")
+    caplog.set_level(logging.INFO, logger="collector.forward")
     receiver = keyed(fluent_server)
     key_file = tmp_path / "shared_key"
     key_file.write_text(WRONG + "\n")
@@ -78,7 +78,7 @@ async def test_user_and_password(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="collector.ship")
+    caplog.set_level(logging.WARNING, logger="collector.forward")
     receiver = keyed(fluent_server, "--users", "shipper:pw-from-env")
     monkeypatch.setenv("FWD_PASSWORD", "pw-from-env")
     good = forward_config(
@@ -107,7 +107,7 @@ async def test_user_and_password(
 async def test_server_wants_a_key_the_client_lacks(
     fluent_server: Callable[..., FluentReceiver], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="collector.ship")
+    caplog.set_level(logging.WARNING, logger="collector.forward")
     receiver = keyed(fluent_server)
     async with running(forward_config([receiver.port])) as r:
         await r.client.send(make_chunk(0))

@@ -19,8 +19,8 @@ from typing import Any
 import msgpack  # type: ignore[import-untyped]
 import msgspec
 
-from collector.ship.config import TLSConfig
-from collector.ship.handshake import (
+from collector.forward.config import TLSConfig
+from collector.forward.handshake import (
     Credentials,
     HandshakeError,
     build_ping,

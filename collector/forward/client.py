@@ -31,6 +31,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from collector.flow import Chunk
+from collector.forward.config import ForwardConfig, ServerConfig
+from collector.forward.connection import (
+    ConnectFailure,
+    Connection,
+    make_ssl_context,
+    open_connection,
+)
+from collector.forward.encoder import chunk_key, encode_message
+from collector.forward.handshake import HandshakeError, load_credentials
+from collector.forward.servers import Endpoint, Pool, backoff_delay, is_ip_literal
 from collector.metrics.pipeline import (
     BYTES_SENT,
     CHUNKS_ACKED,
@@ -44,18 +54,8 @@ from collector.metrics.pipeline import (
     RECORDS_SENT,
     SERVER_UP,
 )
-from collector.ship.config import ForwardConfig, ServerConfig
-from collector.ship.connection import (
-    ConnectFailure,
-    Connection,
-    make_ssl_context,
-    open_connection,
-)
-from collector.ship.encoder import chunk_key, encode_message
-from collector.ship.handshake import HandshakeError, load_credentials
-from collector.ship.servers import Endpoint, Pool, backoff_delay, is_ip_literal
 
-log = logging.getLogger("collector.ship")
+log = logging.getLogger("collector.forward")
 
 # gzip of a 1 MiB chunk takes ~10 ms: off the event loop from this size on.
 _THREAD_COMPRESS_BYTES = 64 * 1024

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import msgpack  # type: ignore[import-untyped]
 import pytest
 
-from tests.ship.helpers import (
+from tests.forward.helpers import (
     BASE_NS,
     expected_keys,
     forward_config,
@@ -23,7 +23,7 @@ from tests.ship.helpers import (
     running,
     wait_entries,
 )
-from tests.ship.proxy import FaultProxy
+from tests.forward.proxy import FaultProxy
 from tests.support.receiver import FluentReceiver
 
 pytestmark = pytest.mark.integration
@@ -276,7 +276,7 @@ async def test_hostname_with_several_addresses_is_several_servers_re_resolved(
     async def resolve(self: object, server: object) -> set[str]:
         return set(addresses)
 
-    monkeypatch.setattr("collector.ship.client.ForwardClient._resolve", resolve)
+    monkeypatch.setattr("collector.forward.client.ForwardClient._resolve", resolve)
     cfg = forward_config(
         [], servers=[{"host": "aggregators.test", "port": one.port}], resolve_interval=0.1
     )

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collector.flow import Chunk
-from collector.ship.encoder import chunk_key, encode_entries, encode_message, event_time
+from collector.forward.encoder import chunk_key, encode_entries, encode_message, event_time
 
 NS = 1_700_000_000_123_456_789
 SEC, NSEC = 1_700_000_000, 123_456_789

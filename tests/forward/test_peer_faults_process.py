@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from collector.simulator import write_file
-from tests.ship.fluentbit import free_port
-from tests.ship.standin import FAULTS, Fault, StandIn
+from tests.forward.fluentbit import free_port
+from tests.forward.standin import FAULTS, Fault, StandIn
 from tests.support.collector import CollectorProcess, checkpoint_offsets, seqs, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

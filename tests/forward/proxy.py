@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from tests.ship.listener import Listener
+from tests.forward.listener import Listener
 
 
 class FaultProxy:

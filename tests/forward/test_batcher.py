@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collector.flow import Chunk, Ticket
-from collector.ship.batcher import ChunkBuilder
+from collector.forward.batcher import ChunkBuilder
 
 
 def ticket(seq: int, read_ns: int = 100) -> Ticket:

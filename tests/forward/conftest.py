@@ -1,4 +1,4 @@
-"""Fixtures of the ship tests."""
+"""Fixtures of the forward tests."""
 
 from __future__ import annotations
 
