@@ -24,6 +24,7 @@ from collector.tail.checkpoint import AckTracker, CheckpointStore
 from collector.tail.config import SourceConfig
 from collector.tail.discovery import discover, display_path, watch_dirs
 from collector.tail.fingerprint import (
+    FINGERPRINT_BYTES,
     MIN_MATCH_BYTES,
     Fingerprint,
     Identity,
@@ -448,12 +449,19 @@ class FileSource:
 
     def _copy_of_whole(self, fd: int, size: int) -> FileReader | None:
         """An open file, still at its path and not cut, of which this file is the start:
-        copytruncate may have copied it and be about to cut it."""
+        copytruncate may have copied it and be about to cut it. A file still being copied
+        may be shorter than a fingerprint (even empty): it is compared byte for byte."""
+        head = os.pread(fd, size, 0) if size < FINGERPRINT_BYTES else None
         for reader in self.readers.values():
             fp = reader.fingerprint
-            if reader.rotated or reader in self._waiting or fp.length < MIN_MATCH_BYTES:
+            if reader.fd == fd or reader.rotated or reader in self._waiting or fp.length == 0:
                 continue
-            if same_start(fd, size, fp) and _still_at(reader) and _copy_of(fd, size, reader):
+            if head is None:
+                if fp.length < MIN_MATCH_BYTES or not same_start(fd, size, fp):
+                    continue
+            elif os.pread(reader.fd, size, 0) != head:
+                continue
+            if _still_at(reader) and _copy_of(fd, size, reader):
                 return reader
         return None
 
@@ -507,6 +515,7 @@ class FileSource:
             if waits_for is origin:
                 del self._waiting[copy]
                 self.wakeup.set()
+                copy.refresh()  # the copy may have been half written when it was found
                 holds = copy.size >= handed
                 if holds and not holds_before(copy.fd, handed, tail):
                     continue
@@ -524,13 +533,14 @@ class FileSource:
         original left its path, or at the deadline. Duplicates are possible, loss is not."""
         now = time.monotonic()
         for copy, (whole, until) in list(self._waiting.items()):
-            if (
-                until > now
-                and _still_at(whole)
-                and _copy_of(copy.fd, copy.refresh().st_size, whole)
-            ):
+            size = copy.refresh().st_size
+            if until > now and _still_at(whole) and _copy_of(copy.fd, size, whole):
                 continue
             del self._waiting[copy]
+            other = self._copy_of_whole(copy.fd, size) if until > now else None
+            if other is not None:  # found while still empty or short: another's copy
+                self._waiting[copy] = (other, until)
+                continue
             self.wakeup.set()
             log.info(
                 "file is not a copy of the file it starts like; reading it from offset 0",
