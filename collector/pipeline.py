@@ -1,4 +1,4 @@
-"""The wiring: sources -> records -> chunks -> Forward client -> acks -> checkpoints.
+"""The wiring: sources -> records -> Forward output -> acks -> checkpoints.
 
 Everything that owns a task is started here, in one TaskGroup, and stopped here. Read
 `Pipeline.run` for the life of the process, including the shutdown drain.
@@ -12,12 +12,10 @@ import logging
 import time
 
 from collector.config import Config
+from collector.derived import DerivedMetrics
 from collector.flow import Chunk, InFlight, LineBatch, Ticket
-from collector.forward.batcher import ChunkBuilder
-from collector.forward.client import ForwardClient
-from collector.forward.encoder import encode_entries
+from collector.forward.output import ForwardOutput
 from collector.metrics import pipeline as m
-from collector.metrics.derived import DerivedMetrics
 from collector.metrics.health import Health
 from collector.metrics.server import MetricsServer
 from collector.parse.metadata import pod_metadata
@@ -41,7 +39,6 @@ def _secrets(cfg: Config) -> list[str]:
 class Pipeline:
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
-        fwd = cfg.forward
         self.inflight = InFlight(int(cfg.pipeline.max_in_flight_bytes))
         self.store = CheckpointStore(cfg.checkpoint_dir)
         self.tracker = AckTracker()
@@ -54,10 +51,7 @@ class Pipeline:
             if cfg.metrics.enabled
             else None
         )
-        self.client = ForwardClient(fwd, self._on_ack, on_drop=self._on_drop)
-        self.builder = ChunkBuilder(
-            int(fwd.chunk_max_bytes), fwd.chunk_max_records, float(fwd.flush_interval)
-        )
+        self.output = ForwardOutput(cfg.forward, self._on_ack, self._on_drop, counters=m.FORWARD)
         # Labels and annotations leave the pod with every record: redacted once, here.
         pod_meta = self.redactor.redact_record(pod_metadata(cfg.metadata))
         self.routes = {
@@ -68,10 +62,9 @@ class Pipeline:
             for s in cfg.sources
         ]
         self._stop_reading = asyncio.Event()
-        # Wake-ups for the background duties, so that an idle sidecar sleeps: a chunk was
-        # opened (the flusher has a deadline), a batch was acked (a checkpoint may be due),
-        # work arrived (the gauges of work in flight move).
-        self._opened = asyncio.Event()
+        # Wake-ups for the background duties, so that an idle sidecar sleeps: a batch was
+        # acked (a checkpoint may be due), work arrived (the gauges of work in flight move).
+        # The output's flusher sleeps the same way until a chunk is open.
         self._acked = asyncio.Event()
         self._work = asyncio.Event()
         m.IN_FLIGHT_LIMIT.set(int(cfg.pipeline.max_in_flight_bytes))
@@ -88,9 +81,8 @@ class Pipeline:
             self.metrics_server.start()
         try:
             async with asyncio.TaskGroup() as tg:
-                tg.create_task(self.client.run())
+                tg.create_task(self.output.run())
                 background = [
-                    tg.create_task(self._flusher()),
                     tg.create_task(self._checkpointer()),
                     tg.create_task(self._housekeeping()),
                 ]
@@ -101,7 +93,7 @@ class Pipeline:
                 await self._drain(readers)
                 for task in background:
                     task.cancel()
-                self.client.close()
+                self.output.close()
         finally:
             self._save_checkpoint()
             self.derived.close()
@@ -118,20 +110,14 @@ class Pipeline:
         _, late = await asyncio.wait(readers, timeout=timeout)
         for task in late:
             task.cancel()
-        try:
-            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-                for chunk in self.builder.flush_all():
-                    await self.client.send(chunk)
-        except TimeoutError:
-            pass
-        acked = await self.client.drain(max(0.0, deadline - time.monotonic()))
+        acked = await self.output.drain(deadline)
         if acked and not late:
             log.info("drained: everything read was acked")
         else:
             log.warning(
                 "shutdown deadline reached; unacked records stay un-checkpointed "
                 "and are sent again at the next start",
-                extra={"pending_chunks": self.client.pending},
+                extra={"pending_chunks": self.output.pending},
             )
 
     # -- the hot path --------------------------------------------------------------------
@@ -151,12 +137,10 @@ class Pipeline:
             self._settle(ticket)
             return
         ticket.parts = len(groups)
-        now = batch.noticed or time.monotonic()
+        # A chunk this batch opens counts flush_interval from when its bytes were noticed.
+        opened = batch.noticed or time.monotonic()
         for tag, recs, tms in groups:
-            entries = encode_entries(recs, tms, batch.read_time_ns)
-            for chunk in self.builder.add(tag, entries, len(recs), ticket, now):
-                await self.client.send(chunk)
-        self._opened.set()
+            await self.output.send(tag, recs, tms, ticket, opened=opened)
 
     def _on_ack(self, chunk: Chunk) -> None:
         self._release(chunk)
@@ -181,18 +165,6 @@ class Pipeline:
     # -- background duties ---------------------------------------------------------------
     # Each sleeps on its event while there is nothing to do: an idle sidecar in every pod
     # should cost next to nothing, so no duty runs on a timer that an event already covers.
-    async def _flusher(self) -> None:
-        """Send chunks that reached flush_interval without filling up."""
-        while True:
-            deadline = self.builder.next_deadline()
-            if deadline is None:
-                self._opened.clear()
-                await self._opened.wait()
-                continue
-            await asyncio.sleep(max(0.01, deadline - time.monotonic()))
-            for chunk in self.builder.due(time.monotonic()):
-                await self.client.send(chunk)
-
     async def _checkpointer(self) -> None:
         """Write the checkpoint after acks moved it, at most once per checkpoint_interval.
 
@@ -236,11 +208,11 @@ class Pipeline:
         idle_beat = float(self.cfg.metrics.live_window) / 3
         while True:
             self.health.beat()
-            self.health.set_pending(self.client.pending)
+            self.health.set_pending(self.output.pending)
             oldest = self.tracker.oldest_unacked_ns()
             m.OLDEST_UNACKED_AGE.set(0 if oldest is None else (time.time_ns() - oldest) / 1e9)
             self.derived.expire(time.time())
-            if oldest is not None or self.client.pending:
+            if oldest is not None or self.output.pending:
                 await asyncio.sleep(1.0)
             else:
                 await _wait(self._work, idle_beat)

@@ -1,0 +1,1 @@
+"""The Forward output (`forward:` in the config): chunks, delivery with acks, failover."""

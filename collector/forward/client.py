@@ -38,22 +38,10 @@ from collector.forward.connection import (
     make_ssl_context,
     open_connection,
 )
+from collector.forward.counters import ClientCounters
 from collector.forward.encoder import chunk_key, encode_message
 from collector.forward.handshake import HandshakeError, load_credentials
 from collector.forward.servers import Endpoint, Pool, backoff_delay, is_ip_literal
-from collector.metrics.pipeline import (
-    BYTES_SENT,
-    CHUNKS_ACKED,
-    CHUNKS_DROPPED,
-    CHUNKS_FAILED,
-    CHUNKS_IN_FLIGHT,
-    CHUNKS_RETRIED,
-    CHUNKS_SENT,
-    LAST_ACK,
-    RECORDS_ACKED,
-    RECORDS_SENT,
-    SERVER_UP,
-)
 
 log = logging.getLogger("collector.forward")
 
@@ -120,9 +108,11 @@ class ForwardClient:
         on_ack: Callable[[Chunk], None],
         on_drop: Callable[[Chunk], None] | None = None,
         *,
+        counters: ClientCounters,
         rng: random.Random | None = None,
     ) -> None:
         self.cfg = cfg
+        self._m = counters
         self._on_ack = on_ack
         self._on_drop = on_drop
         self._rng = rng or random.Random()
@@ -170,7 +160,7 @@ class ForwardClient:
         entry = _Pending(chunk, payload, chunk_key(chunk.chunk_id))
         self._pending[entry.key] = entry
         self._queue.append(entry)
-        CHUNKS_IN_FLIGHT.set(len(self._pending))
+        self._m.chunks_in_flight.set(len(self._pending))
         self._wake.set()
 
     async def drain(self, timeout: float) -> bool:
@@ -239,10 +229,10 @@ class ForwardClient:
         ep.inflight[entry.key] = entry
         self._sent.set()
         if entry.tries > 1:
-            CHUNKS_RETRIED.labels(ep.name).inc()
-        CHUNKS_SENT.labels(ep.name).inc()
-        RECORDS_SENT.labels(ep.name).inc(entry.chunk.count)
-        BYTES_SENT.labels(ep.name).inc(len(entry.payload))
+            self._m.chunks_retried.labels(ep.name).inc()
+        self._m.chunks_sent.labels(ep.name).inc()
+        self._m.records_sent.labels(ep.name).inc(entry.chunk.count)
+        self._m.bytes_sent.labels(ep.name).inc(len(entry.payload))
         # A server that refuses keepalive answers one message and closes: one chunk each.
         ep.conn.spent = not ep.conn.keepalive
         try:
@@ -294,18 +284,18 @@ class ForwardClient:
         now = time.monotonic()
         self.last_ack_monotonic = now
         if acked_by is not None:
-            CHUNKS_ACKED.labels(acked_by.name).inc()
-            RECORDS_ACKED.labels(acked_by.name).inc(entry.chunk.count)
-            LAST_ACK.set(time.time())
-        CHUNKS_IN_FLIGHT.set(len(self._pending))
+            self._m.chunks_acked.labels(acked_by.name).inc()
+            self._m.records_acked.labels(acked_by.name).inc(entry.chunk.count)
+            self._m.last_ack.set(time.time())
+        self._m.chunks_in_flight.set(len(self._pending))
         self._space.set()
         self._safe_callback(self._on_ack, entry.chunk)
 
     def _drop(self, entry: _Pending, ep: Endpoint[_Pending], reason: str) -> None:
         entry.done = True
         del self._pending[entry.key]
-        CHUNKS_DROPPED.inc()
-        CHUNKS_IN_FLIGHT.set(len(self._pending))
+        self._m.chunks_dropped.inc()
+        self._m.chunks_in_flight.set(len(self._pending))
         log.error(
             "dropping a chunk of %d records (tag %s) after %d tries, last on %s (%s): "
             "retry_limit reached",
@@ -407,7 +397,7 @@ class ForwardClient:
         ep.conn = conn
         ep.state = "up"
         ep.fail_reason = None
-        SERVER_UP.labels(ep.name).set(1)
+        self._m.server_up.labels(ep.name).set(1)
         log.info("connected to %s%s", ep.name, " (standby)" if ep.standby else "")
         self._notify_changed()
         self._wake.set()
@@ -415,8 +405,8 @@ class ForwardClient:
     def _connect_failed(self, ep: Endpoint[_Pending], failure: ConnectFailure) -> None:
         ep.state = "down"
         ep.failures += 1
-        SERVER_UP.labels(ep.name).set(0)
-        CHUNKS_FAILED.labels(ep.name, failure.reason).inc()
+        self._m.server_up.labels(ep.name).set(0)
+        self._m.chunks_failed.labels(ep.name, failure.reason).inc()
         log.warning(
             "%s (reason %s, attempt %d, %d chunks waiting)",
             failure,
@@ -443,11 +433,11 @@ class ForwardClient:
             ep.conn = None
         ep.state = "down"
         ep.failures += 1
-        SERVER_UP.labels(ep.name).set(0)
+        self._m.server_up.labels(ep.name).set(0)
         lost = self._take_inflight(ep)
         requeue: list[_Pending] = []
         for entry in lost:
-            CHUNKS_FAILED.labels(ep.name, reason).inc()
+            self._m.chunks_failed.labels(ep.name, reason).inc()
             if self.cfg.retry_limit and entry.tries >= self.cfg.retry_limit:
                 self._drop(entry, ep, reason)
             else:
@@ -478,9 +468,9 @@ class ForwardClient:
         ep.state = "down"
         if ep.retired:
             with contextlib.suppress(KeyError):
-                SERVER_UP.remove(ep.name)
+                self._m.server_up.remove(ep.name)
         else:
-            SERVER_UP.labels(ep.name).set(0)
+            self._m.server_up.labels(ep.name).set(0)
         self._queue.extendleft(reversed(self._take_inflight(ep)))
         self._notify_changed()
         self._wake.set()

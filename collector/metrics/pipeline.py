@@ -1,8 +1,9 @@
 """The collector's own metrics: one registry, every pipeline metric defined here.
 
-Stages import the objects they update and update them per batch, not per line, so the
-metrics cost nothing measurable on the hot path. Label values never come from record
-content (only source names, server addresses, file paths, rule names, fixed reasons).
+Stages update them per batch, not per line, so the metrics cost nothing measurable on the
+hot path; the Forward client is handed its bundle (`FORWARD`) rather than importing them.
+Label values never come from record content (only source names, server addresses, file
+paths, rule names, fixed reasons).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from prometheus_client import (
 )
 
 from collector import __version__
+from collector.forward.counters import ClientCounters
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)
@@ -163,6 +165,21 @@ LAST_ACK = Gauge(
     registry=REGISTRY,
 )
 
+# What the Forward client is handed (collector/forward/counters.py).
+FORWARD = ClientCounters(
+    records_sent=RECORDS_SENT,
+    records_acked=RECORDS_ACKED,
+    chunks_sent=CHUNKS_SENT,
+    chunks_acked=CHUNKS_ACKED,
+    chunks_retried=CHUNKS_RETRIED,
+    chunks_failed=CHUNKS_FAILED,
+    chunks_dropped=CHUNKS_DROPPED,
+    bytes_sent=BYTES_SENT,
+    chunks_in_flight=CHUNKS_IN_FLIGHT,
+    server_up=SERVER_UP,
+    last_ack=LAST_ACK,
+)
+
 # --- pipeline -----------------------------------------------------------------------------
 IN_FLIGHT_BYTES = Gauge(
     "collector_in_flight_bytes", "File bytes read and not yet acked.", registry=REGISTRY
@@ -193,7 +210,7 @@ CHECKPOINT_AGE = Gauge(
     registry=REGISTRY,
 )
 
-# --- derived metrics and textfiles (collector/metrics/derived.py, textfile.py) -----------
+# --- derived metrics and textfiles (collector/derived.py, metrics/textfile.py) -------
 DERIVED_LABEL_OVERFLOW = Counter(
     "collector_derived_label_overflow_total",
     "Records of a derived metric whose label value was replaced by __overflow__ (cap reached).",

@@ -14,7 +14,7 @@ from collector.flow import Chunk, Ticket
 from collector.forward.client import ForwardClient
 from collector.forward.config import ForwardConfig
 from collector.forward.encoder import encode_entries
-from collector.metrics.pipeline import REGISTRY
+from collector.metrics.pipeline import FORWARD, REGISTRY
 from tests.support.receiver import FluentReceiver
 
 BASE_NS = 1_764_150_000_123_456_789  # nanoseconds that an integer time would lose
@@ -73,7 +73,7 @@ class Running:
     def __init__(self, cfg: ForwardConfig) -> None:
         self.acked: list[Chunk] = []
         self.dropped: list[Chunk] = []
-        self.client = ForwardClient(cfg, self.acked.append, self.dropped.append)
+        self.client = ForwardClient(cfg, self.acked.append, self.dropped.append, counters=FORWARD)
         self.task: asyncio.Task[None] | None = None
 
     def acked_indexes(self) -> list[int]:

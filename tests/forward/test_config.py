@@ -61,12 +61,13 @@ def test_secret_values_do_not_appear_in_errors() -> None:
 
 def test_unusable_tls_file_or_secret_fails_at_start_naming_the_key(tmp_path: Any) -> None:
     from collector.forward.client import ForwardClient, ForwardSetupError
+    from collector.metrics.pipeline import FORWARD
 
     def cfg(**extra: Any) -> ForwardConfig:
         return msgspec.convert({**ONE, **extra}, ForwardConfig, dec_hook=dec_hook)
 
     absent = str(tmp_path / "absent.pem")
     with pytest.raises(ForwardSetupError, match=r"forward\.tls"):
-        ForwardClient(cfg(tls={"enabled": True, "ca_file": absent}), print)
+        ForwardClient(cfg(tls={"enabled": True, "ca_file": absent}), print, counters=FORWARD)
     with pytest.raises(ForwardSetupError, match=r"forward\.security\.shared_key: cannot read"):
-        ForwardClient(cfg(security={"shared_key_file": absent}), print)
+        ForwardClient(cfg(security={"shared_key_file": absent}), print, counters=FORWARD)

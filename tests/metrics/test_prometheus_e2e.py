@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from collector.metrics.derived import DerivedMetrics
+from collector.derived import DerivedMetrics
 from collector.metrics.health import Health
 from collector.metrics.pipeline import REGISTRY
 from collector.metrics.server import MetricsServer

@@ -11,8 +11,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
+from collector.derived import DerivedMetrics
 from collector.metrics.config import DerivedMetric, MetricsConfig, TextfileConfig
-from collector.metrics.derived import DerivedMetrics
 from collector.metrics.health import Health
 from collector.metrics.pipeline import (
     CHUNKS_FAILED,

@@ -1,4 +1,5 @@
-"""Business metrics computed from redacted records (counters, gauges, histograms).
+"""The derived-metrics stage: redacted records -> business metrics (counters, gauges,
+histograms), configured under `metrics.derived`.
 
 One custom collector holds every derived series in plain dicts: an observation costs a
 few dict operations and no per-series lock (one lock per batch guards against the

@@ -10,12 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
+from collector.derived import OVERFLOW, DerivedMetrics
 from collector.metrics.config import DerivedMetric, MatchCondition
-from collector.metrics.derived import OVERFLOW, DerivedMetrics
 from collector.metrics.pipeline import REGISTRY
 from collector.simulator import PaymentLogs
 
 _names = itertools.count()
+
+
+@pytest.fixture
+def registry() -> CollectorRegistry:
+    """A registry of the test's own: derived series are registered per test."""
+    return CollectorRegistry()
 
 
 def unique(prefix: str) -> str:
