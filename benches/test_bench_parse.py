@@ -14,7 +14,6 @@ import pytest
 
 from collector.parse import ParseResult, make_parser
 from collector.parse.config import ParserOptions
-from collector.tail.config import SourceConfig
 
 BATCH = 1000
 
@@ -186,7 +185,7 @@ CASES: dict[str, tuple[Callable[[], list[bytes]], ParserOptions]] = {
 def test_parse(benchmark, fmt: str) -> None:  # type: ignore[no-untyped-def]
     make_lines, options = CASES[fmt]
     lines = make_lines()
-    parser = make_parser(SourceConfig(name="bench", paths=["/x"], format=fmt, parser=options))  # type: ignore[arg-type]
+    parser = make_parser(fmt, options)
     result: ParseResult = benchmark(parser.parse, lines)
     assert len(result.records) == len(lines)
     assert not result.errors

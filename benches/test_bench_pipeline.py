@@ -22,9 +22,10 @@ import yaml
 from collector.config import Config, parse_config
 from collector.flow import LineBatch
 from collector.forward.encoder import encode_entries
-from collector.parse.metadata import pod_metadata
-from collector.records import SourceRoute
+from collector.metrics.pipeline import ROUTE
 from collector.redact import Redactor
+from collector.route.metadata import pod_metadata
+from collector.route.records import SourceRoute
 from collector.simulator import PaymentLogs
 from collector.tail.lines import split_records
 
@@ -60,7 +61,7 @@ LINES, _ = split_records(CHUNK[:-1], None, False)
 CONFIGS = {mode: _config(mode) for mode in ("structured", "raw")}
 REDACTOR = Redactor(CONFIGS["structured"].redact)
 ROUTES = {
-    mode: SourceRoute(cfg.sources[0], REDACTOR, cfg.metadata, pod_metadata(cfg.metadata))
+    mode: SourceRoute(cfg.sources[0], REDACTOR, cfg.metadata, pod_metadata(cfg.metadata), ROUTE)
     for mode, cfg in CONFIGS.items()
 }
 FLAGGED = REDACTOR.scan(LINES)
@@ -162,7 +163,7 @@ class _NoRedaction(Redactor):
 
 BASELINE_ROUTES = {
     mode: SourceRoute(
-        cfg.sources[0], _NoRedaction(cfg.redact), cfg.metadata, pod_metadata(cfg.metadata)
+        cfg.sources[0], _NoRedaction(cfg.redact), cfg.metadata, pod_metadata(cfg.metadata), ROUTE
     )
     for mode, cfg in CONFIGS.items()
 }

@@ -17,8 +17,8 @@ import yaml
 
 from collector.forward.config import ForwardConfig
 from collector.metrics.config import MetricsConfig
-from collector.parse.config import MetadataConfig
 from collector.redact.config import RedactConfig
+from collector.route.config import MetadataConfig
 from collector.tail.config import SourceConfig
 from collector.units import ByteSize, Seconds, dec_hook
 from collector.validate import check_config, check_host

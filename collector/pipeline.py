@@ -18,9 +18,9 @@ from collector.forward.output import ForwardOutput
 from collector.metrics import pipeline as m
 from collector.metrics.health import Health
 from collector.metrics.server import MetricsServer
-from collector.parse.metadata import pod_metadata
-from collector.records import SourceRoute
 from collector.redact import Redactor
+from collector.route.metadata import pod_metadata
+from collector.route.records import SourceRoute
 from collector.tail.checkpoint import AckTracker, CheckpointStore
 from collector.tail.source import FileSource
 
@@ -55,7 +55,8 @@ class Pipeline:
         # Labels and annotations leave the pod with every record: redacted once, here.
         pod_meta = self.redactor.redact_record(pod_metadata(cfg.metadata))
         self.routes = {
-            s.name: SourceRoute(s, self.redactor, cfg.metadata, pod_meta) for s in cfg.sources
+            s.name: SourceRoute(s, self.redactor, cfg.metadata, pod_meta, m.ROUTE)
+            for s in cfg.sources
         }
         self.sources = [
             FileSource(s, self.store, self.tracker, self.inflight, self._process, _secrets(cfg))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from collector.metrics.server import split_listen
 from collector.parse import FORMATS
-from collector.parse.tag import TagTemplate
+from collector.route.tag import TagTemplate
 from collector.tail.lines import joiner_for
 
 if TYPE_CHECKING:  # config imports this module

@@ -1,7 +1,8 @@
 """The collector's own metrics: one registry, every pipeline metric defined here.
 
 Stages update them per batch, not per line, so the metrics cost nothing measurable on the
-hot path; the Forward client is handed its bundle (`FORWARD`) rather than importing them.
+hot path; the Forward client and the source routes are handed their bundles (`FORWARD`,
+`ROUTE`) rather than importing them.
 Label values never come from record content (only source names, server addresses, file
 paths, rule names, fixed reasons).
 """
@@ -20,6 +21,7 @@ from prometheus_client import (
 
 from collector import __version__
 from collector.forward.counters import ClientCounters
+from collector.route.counters import RouteCounters
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)
@@ -99,6 +101,17 @@ RECORDS_SCANNED = Counter(
     "collector_redact_records_walked_total",
     "Records the pre-scan flagged for the careful redaction pass (the walk or its JSON shortcut).",
     registry=REGISTRY,
+)
+
+# What a source route is handed (collector/route/counters.py).
+ROUTE = RouteCounters(
+    lines_read=LINES_READ,
+    bytes_read=BYTES_READ,
+    records_parsed=RECORDS_PARSED,
+    parse_errors=PARSE_ERRORS,
+    records_walked=RECORDS_SCANNED,
+    lines_truncated=LINES_TRUNCATED,
+    partial_lines=PARTIAL_LINES,
 )
 
 # --- forward ------------------------------------------------------------------------------

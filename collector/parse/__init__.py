@@ -8,7 +8,6 @@ and error counts. No parser raises on any bytes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from collector.parse.config import ParserOptions
 from collector.parse.envoy import EnvoyParser
@@ -19,9 +18,6 @@ from collector.parse.regexp import RegexParser
 from collector.parse.result import PARSE_ERROR_KEY, Parser, ParseResult
 from collector.parse.spring import SpringParser
 from collector.parse.text import TextParser
-
-if TYPE_CHECKING:  # tail.config imports parse.config; a runtime import here would cycle
-    from collector.tail.config import SourceConfig
 
 __all__ = ["FORMATS", "PARSE_ERROR_KEY", "ParseResult", "Parser", "make_parser"]
 
@@ -36,16 +32,13 @@ FORMATS: dict[str, Callable[[ParserOptions], Parser]] = {
 }
 
 
-def make_parser(source: SourceConfig) -> Parser:
-    """The parser of `source`; raises ValueError naming the source when options do not fit."""
+def make_parser(format: str, options: ParserOptions) -> Parser:
+    """The parser of `format` with `options`; raises ValueError naming the key that does not
+    fit (`format: ...`, or the option's own name), for the caller to prefix with its place."""
     try:
-        factory = FORMATS[source.format]
+        factory = FORMATS[format]
     except KeyError:
         raise ValueError(
-            f"sources[{source.name}].format: unknown format {source.format!r} "
-            f"(known: {', '.join(FORMATS)})"
+            f"format: unknown format {format!r} (known: {', '.join(FORMATS)})"
         ) from None
-    try:
-        return factory(source.parser)
-    except ValueError as e:
-        raise ValueError(f"sources[{source.name}].{e}") from None
+    return factory(options)

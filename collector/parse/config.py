@@ -1,4 +1,4 @@
-"""Options of the parsers (`sources[].parser`) and of pod metadata (`metadata:`)."""
+"""Options of the parsers (`sources[].parser`)."""
 
 from __future__ import annotations
 
@@ -54,30 +54,3 @@ class ParserOptions(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
                     f"timezone: expected UTC, an offset such as +02:00, or an IANA name "
                     f"such as Europe/Berlin, got {self.timezone!r}"
                 ) from None
-
-
-class MetadataConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    """Pod metadata added to every record under `key` (from the downward API)."""
-
-    enabled: bool = True
-    key: str = "kubernetes"
-    # record field -> environment variable, read once at start
-    env: dict[str, str] = msgspec.field(
-        default_factory=lambda: {
-            "pod_name": "POD_NAME",
-            "namespace": "POD_NAMESPACE",
-            "node_name": "NODE_NAME",
-            "pod_ip": "POD_IP",
-            "container_name": "APP_CONTAINER_NAME",
-        }
-    )
-    labels_file: str | None = "/etc/podinfo/labels"
-    annotations_file: str | None = "/etc/podinfo/annotations"
-    # annotations left out (shell-style patterns): big, and of no use on every record
-    exclude_annotations: list[str] = msgspec.field(
-        default_factory=lambda: [
-            "kubectl.kubernetes.io/last-applied-configuration",
-            "kubernetes.io/config.*",
-        ]
-    )
-    file_key: str | None = "file"  # adds the source file path under this key; null = off

@@ -6,15 +6,13 @@ from typing import Any
 
 from collector.parse import ParseResult, make_parser
 from collector.parse.config import ParserOptions
-from collector.tail.config import SourceConfig
 
 # A test card number (Visa test PAN); assertions about it never print it.
 TEST_PAN = "4111111111111111"
 
 
 def parse(fmt: str, lines: list[bytes], **options: Any) -> ParseResult:
-    source = SourceConfig(name="t", paths=["/x"], format=fmt, parser=ParserOptions(**options))  # type: ignore[arg-type]
-    return make_parser(source).parse(lines)
+    return make_parser(fmt, ParserOptions(**options)).parse(lines)
 
 
 def ns(text: str) -> int:

@@ -18,10 +18,15 @@ def test_every_configurable_format_has_a_parser() -> None:
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_each_parser_handles_an_empty_batch(fmt: str) -> None:
     options = ParserOptions(regex="(?P<message>.*)") if fmt == "regex" else ParserOptions()
-    parser = make_parser(SourceConfig(name="s", paths=["/x"], format=fmt, parser=options))  # type: ignore[arg-type]
+    parser = make_parser(fmt, options)
     result = parser.parse([])
     assert result.records == [] and result.errors == {}
     assert result.times is None
+
+
+def test_an_unknown_format_is_refused_naming_the_key() -> None:
+    with pytest.raises(ValueError, match=r"^format: unknown format 'xml' \(known: json, "):
+        make_parser("xml", ParserOptions())
 
 
 @pytest.mark.parametrize(

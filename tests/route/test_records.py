@@ -4,8 +4,8 @@ import time
 
 from collector.config import parse_config
 from collector.flow import LineBatch
-from collector.records import SourceRoute
 from collector.redact import Redactor
+from collector.route.records import SourceRoute
 
 
 def route_for(source_yaml: str) -> SourceRoute:
@@ -101,3 +101,42 @@ def test_the_apps_own_file_and_kubernetes_fields_are_kept_and_ours_go_beside() -
     assert mine["_kubernetes"] == {"pod_name": "p-0"}
     assert plain["file"] == "/logs/app.log" and plain["kubernetes"] == {"pod_name": "p-0"}
     assert "_file" not in plain and "_kubernetes" not in plain
+
+
+def test_the_route_counts_on_the_counters_it_is_handed() -> None:
+    from prometheus_client import CollectorRegistry, Counter
+
+    from collector.route.counters import RouteCounters
+
+    registry = CollectorRegistry()
+    by_source = ["source"]
+    counters = RouteCounters(
+        lines_read=Counter("lines", "", by_source, registry=registry),
+        bytes_read=Counter("bytes", "", by_source, registry=registry),
+        records_parsed=Counter("parsed", "", by_source, registry=registry),
+        parse_errors=Counter("errors", "", ["source", "reason"], registry=registry),
+        records_walked=Counter("walked", "", registry=registry),
+        lines_truncated=Counter("truncated", "", by_source, registry=registry),
+        partial_lines=Counter("partial", "", by_source, registry=registry),
+    )
+    cfg = parse_config("sources: [{name: s, paths: [x]}]\nforward: {servers: [{host: h}]}\n", {})
+    route = SourceRoute(cfg.sources[0], Redactor(cfg.redact), cfg.metadata, {}, counters)
+    route.records(batch(b'{"a": 1}', b"not json"))
+
+    def value(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    assert value("lines_total", source="s") == 2
+    assert value("parsed_total", source="s") == 2
+    errors = [s for f in registry.collect() for s in f.samples if s.name == "errors_total"]
+    assert sum(s.value for s in errors) == 1, "the line that is not JSON"
+
+
+def test_a_parser_that_cannot_be_built_is_refused_naming_the_source_and_key() -> None:
+    import msgspec
+    import pytest
+
+    cfg = parse_config("sources: [{name: s, paths: [x]}]\nforward: {servers: [{host: h}]}\n", {})
+    source = msgspec.structs.replace(cfg.sources[0], format="regex")  # validation skipped
+    with pytest.raises(ValueError, match=r"^sources\[s\]\.parser\.regex: required"):
+        SourceRoute(source, Redactor(cfg.redact), cfg.metadata, {})

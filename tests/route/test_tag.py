@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from collector.parse.tag import TagTemplate
+from collector.route.tag import TagTemplate
 
 
 def test_static_parts_render_once_per_file() -> None:

@@ -14,14 +14,14 @@ from typing import Any
 import msgspec
 
 from collector.flow import FLAG_PARTIAL, FLAG_TRUNCATED, LineBatch
-from collector.metrics import pipeline as m
 from collector.parse import PARSE_ERROR_KEY, Parser, ParseResult, make_parser
-from collector.parse.config import MetadataConfig
-from collector.parse.tag import TagTemplate
 from collector.redact import Redactor
+from collector.route.config import MetadataConfig
+from collector.route.counters import UNCOUNTED, RouteCounters
+from collector.route.tag import TagTemplate
 from collector.tail.config import SourceConfig
 
-log = logging.getLogger("collector.records")
+log = logging.getLogger("collector.route")
 
 Record = dict[str, Any]
 
@@ -40,12 +40,16 @@ def beside(record: Record, key: str) -> str:
     return key
 
 
-def _parsing_config(cfg: SourceConfig) -> SourceConfig:
-    """Raw mode ships each line as text under `log`, the way Fluent Bit does without a parser."""
-    if cfg.mode != "raw":
-        return cfg
-    options = msgspec.structs.replace(cfg.parser, message_key="log")
-    return msgspec.structs.replace(cfg, format="text", parser=options)
+def _parser(cfg: SourceConfig) -> Parser:
+    """The source's parser; raw mode ships each line as text under `log`, the way Fluent Bit
+    does without a parser. Raises ValueError naming the source and the key."""
+    fmt, options = cfg.format, cfg.parser
+    if cfg.mode == "raw":
+        fmt, options = "text", msgspec.structs.replace(options, message_key="log")
+    try:
+        return make_parser(fmt, options)
+    except ValueError as e:
+        raise ValueError(f"sources[{cfg.name}].{e}") from None
 
 
 class SourceRoute:
@@ -57,9 +61,10 @@ class SourceRoute:
         redactor: Redactor,
         metadata_cfg: MetadataConfig,
         pod_meta: dict[str, Any],
+        counters: RouteCounters = UNCOUNTED,
     ) -> None:
         self.cfg = cfg
-        self.parser: Parser = make_parser(_parsing_config(cfg))
+        self.parser: Parser = _parser(cfg)
         self.redactor = redactor
         self.tag = TagTemplate(cfg.tag, cfg.name)
         self.meta_key = metadata_cfg.key if metadata_cfg.enabled and pod_meta else None
@@ -77,9 +82,10 @@ class SourceRoute:
         # JSON records are the lines' own objects (no `types` conversion): the redactor
         # may take its shortcut from the raw line (redact/shortcut.py).
         self.json_as_written = cfg.mode != "raw" and cfg.format == "json" and not cfg.parser.types
-        self._lines_read = m.LINES_READ.labels(cfg.name)
-        self._bytes_read = m.BYTES_READ.labels(cfg.name)
-        self._parsed = m.RECORDS_PARSED.labels(cfg.name)
+        self._m = counters
+        self._lines_read = counters.lines_read.labels(cfg.name)
+        self._bytes_read = counters.bytes_read.labels(cfg.name)
+        self._parsed = counters.records_parsed.labels(cfg.name)
 
     def records(self, batch: LineBatch) -> tuple[list[Record], list[int] | None]:
         """Parsed, flagged, redacted and enriched records of `batch`, with event times."""
@@ -106,11 +112,11 @@ class SourceRoute:
         records, times = result.records, result.times
         self._parsed.inc(len(records))
         for reason, count in result.errors.items():
-            m.PARSE_ERRORS.labels(self.cfg.name, reason).inc(count)
+            self._m.parse_errors.labels(self.cfg.name, reason).inc(count)
         if batch.flags is not None:
             self._apply_flags(records, batch.flags)
         if flagged:
-            m.RECORDS_SCANNED.inc(len(flagged))
+            self._m.records_walked.inc(len(flagged))
             if self.json_as_written and len(records) == len(lines):
                 flagged = self.redactor.redact_json(lines, records, flagged)
             # One trigger pass and one counter update for the batch, not one per record.
@@ -135,9 +141,9 @@ class SourceRoute:
                 record["_partial"] = True
                 partial += 1
         if truncated:
-            m.LINES_TRUNCATED.labels(self.cfg.name).inc(truncated)
+            self._m.lines_truncated.labels(self.cfg.name).inc(truncated)
         if partial:
-            m.PARTIAL_LINES.labels(self.cfg.name).inc(partial)
+            self._m.partial_lines.labels(self.cfg.name).inc(partial)
 
     def shown_path(self, path: str) -> str:
         """`path` as it may leave the pod: a file named after a card is redacted like a line.

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from collector.parse.config import MetadataConfig
-from collector.parse.metadata import parse_downward_file, pod_metadata, unquote
+from collector.route.config import MetadataConfig
+from collector.route.metadata import parse_downward_file, pod_metadata, unquote
 
 ENV = {
     "POD_NAME": "payments-api-7d9f8b6c5d-x2x7q",

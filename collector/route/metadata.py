@@ -16,9 +16,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from collector.parse.config import MetadataConfig
+from collector.route.config import MetadataConfig
 
-log = logging.getLogger("collector.parse.metadata")
+log = logging.getLogger("collector.route")
 
 _ESCAPE = re.compile(
     r'\\(?:([abfnrtv\\"\'])|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|([0-7]{3}))'

@@ -1,0 +1,32 @@
+"""Config of the pod metadata added to every record (`metadata:`)."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class MetadataConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Pod metadata added to every record under `key` (from the downward API)."""
+
+    enabled: bool = True
+    key: str = "kubernetes"
+    # record field -> environment variable, read once at start
+    env: dict[str, str] = msgspec.field(
+        default_factory=lambda: {
+            "pod_name": "POD_NAME",
+            "namespace": "POD_NAMESPACE",
+            "node_name": "NODE_NAME",
+            "pod_ip": "POD_IP",
+            "container_name": "APP_CONTAINER_NAME",
+        }
+    )
+    labels_file: str | None = "/etc/podinfo/labels"
+    annotations_file: str | None = "/etc/podinfo/annotations"
+    # annotations left out (shell-style patterns): big, and of no use on every record
+    exclude_annotations: list[str] = msgspec.field(
+        default_factory=lambda: [
+            "kubectl.kubernetes.io/last-applied-configuration",
+            "kubernetes.io/config.*",
+        ]
+    )
+    file_key: str | None = "file"  # adds the source file path under this key; null = off
