@@ -452,12 +452,17 @@ class FileSource:
         copytruncate may have copied it and be about to cut it. A file still being copied
         may be shorter than a fingerprint (even empty): it is compared byte for byte."""
         head = os.pread(fd, size, 0) if size < FINGERPRINT_BYTES else None
+        mine: dict[int, str] = {}  # this file's digest per fingerprint length, taken once
         for reader in self.readers.values():
             fp = reader.fingerprint
             if reader.fd == fd or reader.rotated or reader in self._waiting or fp.length == 0:
                 continue
             if head is None:
-                if fp.length < MIN_MATCH_BYTES or not same_start(fd, size, fp):
+                if fp.length < MIN_MATCH_BYTES:
+                    continue
+                if fp.length not in mine:
+                    mine[fp.length] = fingerprint_fd(fd, size, fp.length).digest
+                if mine[fp.length] != fp.digest:
                     continue
             elif os.pread(reader.fd, size, 0) != head:
                 continue
