@@ -54,7 +54,7 @@ deps: $(VENV)/.stamp node_modules/.stamp
 deps-test: deps .stamp-prometheus $(CHECKOV_VENV)/.stamp
 
 run: deps
-	$(PY) -m collector.demo
+	$(PY) -m tools.demo
 
 lint: $(VENV)/.stamp
 	$(VENV)/bin/ruff check collector tests benches tools

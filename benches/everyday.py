@@ -43,7 +43,7 @@ import psutil
 
 from benches import fluentbit
 from benches.flood import REPO, Collector, Receiver, machine, table, write_config
-from collector.simulator import PaymentLogs
+from tools.simulator import PaymentLogs
 
 RATES = (0, 20, 200, 2_000, 20_000)
 FIGURES = ("cpu_ms_per_s", "cpu_us_per_line", "rss_mib", "latency_p50_ms", "latency_p99_ms")

@@ -52,7 +52,7 @@ import psutil  # type: ignore[import-untyped,unused-ignore]
 import yaml
 
 from benches import fluentbit
-from collector.simulator import write_file
+from tools.simulator import write_file
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -438,7 +438,7 @@ def rate_run(args: argparse.Namespace, run: int) -> dict[str, Any]:
         started = time.monotonic()
         sim = subprocess.run(
             [
-                *(PY, "-m", "collector.simulator", "--out", str(log)),
+                *(PY, "-m", "tools.simulator", "--out", str(log)),
                 *("--rate", str(args.rate), "--duration", str(args.duration)),
                 *("--seed", str(args.seed)),
             ],

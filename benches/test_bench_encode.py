@@ -15,7 +15,7 @@ import pytest
 
 from collector.flow import Chunk
 from collector.forward.encoder import encode_entries, encode_message, event_time
-from collector.simulator import PaymentLogs
+from tools.simulator import PaymentLogs
 
 BATCH = 1000
 NS = 1_764_150_000_000_000_000

@@ -26,8 +26,8 @@ from collector.metrics.pipeline import ROUTE
 from collector.redact import Redactor
 from collector.route.metadata import pod_metadata
 from collector.route.records import SourceRoute
-from collector.simulator import PaymentLogs
 from collector.tail.lines import split_records
+from tools.simulator import PaymentLogs
 
 READ = 256 * 1024
 

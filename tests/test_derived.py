@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 from collector.derived import OVERFLOW, DerivedMetrics
 from collector.metrics.config import DerivedMetric, MatchCondition
 from collector.metrics.pipeline import REGISTRY
-from collector.simulator import PaymentLogs
+from tools.simulator import PaymentLogs
 
 _names = itertools.count()
 

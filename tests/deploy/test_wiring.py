@@ -26,7 +26,6 @@ from typing import Any
 import pytest
 import yaml
 
-from collector.simulator import TEST_PANS
 from tests.deploy import fluentconf
 from tests.deploy.localpod import (
     LocalPod,
@@ -35,7 +34,8 @@ from tests.deploy.localpod import (
     find,
     load_manifests,
 )
-from tests.support.receiver import FluentReceiver
+from tests.support.receiver import REPO, FluentReceiver
+from tools.simulator import TEST_PANS
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +69,8 @@ def _simulate(log_file: Path, count: int, start_seq: int) -> None:
     args = ["--out", str(log_file), "--rate", "0", "--count", str(count)]
     args += ["--start-seq", str(start_seq), "--seed", str(8 + start_seq)]
     subprocess.run(
-        [sys.executable, "-m", "collector.simulator", *args],
+        [sys.executable, "-m", "tools.simulator", *args],
+        cwd=REPO,
         check=True,
         timeout=60,
     )

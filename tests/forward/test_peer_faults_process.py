@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from collector.simulator import write_file
 from tests.forward.fluentbit import free_port
 from tests.forward.standin import FAULTS, Fault, StandIn
 from tests.support.collector import CollectorProcess, checkpoint_offsets, seqs, write_config
+from tools.simulator import write_file
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

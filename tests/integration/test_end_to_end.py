@@ -8,7 +8,6 @@ from pathlib import Path
 import orjson
 import pytest
 
-from collector.simulator import write_file
 from tests.support.cards import count_pans
 from tests.support.collector import (
     DELIVERY_TIMEOUT,
@@ -21,6 +20,7 @@ from tests.support.collector import (
     write_config,
 )
 from tests.support.receiver import FluentReceiver
+from tools.simulator import write_file
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +58,7 @@ def test_every_line_arrives_once_redacted_and_checkpointed_then_resumes(
 
     # Restart after more lines: nothing re-sent, nothing missing.
     with log.open("ab") as f:
-        from collector.simulator import PaymentLogs
+        from tools.simulator import PaymentLogs
 
         f.write(b"".join(PaymentLogs(seed=8, start_seq=5000).lines(1000)))
     second = collector_proc(config)

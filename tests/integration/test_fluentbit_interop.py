@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from collector.simulator import write_file
 from tests.forward.certs import CA
 from tests.forward.fluentbit import BINARY, FluentBit, find_fluent_bit, fluent_bit_version
 from tests.forward.helpers import forward_config, make_chunk, metric, running
 from tests.support.collector import CollectorProcess, seqs, wait_until, write_config
+from tools.simulator import write_file
 
 pytestmark = pytest.mark.integration
 

@@ -14,9 +14,9 @@ import orjson
 import pytest
 import yaml
 
-from collector.simulator import PaymentLogs
 from tests.metrics.conftest import EXAMPLE, PROMETHEUS, ROOT, Prometheus, free_port, get
 from tests.support.receiver import FluentReceiver
+from tools.simulator import PaymentLogs
 
 pytestmark = [
     pytest.mark.integration,

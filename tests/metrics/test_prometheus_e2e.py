@@ -16,8 +16,8 @@ from collector.derived import DerivedMetrics
 from collector.metrics.health import Health
 from collector.metrics.pipeline import REGISTRY
 from collector.metrics.server import MetricsServer
-from collector.simulator import PaymentLogs
 from tests.metrics.conftest import PROMETHEUS, Prometheus, example_config
+from tools.simulator import PaymentLogs
 
 pytestmark = [
     pytest.mark.integration,

@@ -48,7 +48,7 @@ def full_registry(tmp_path: Path) -> Iterator[CollectorRegistry]:
     )
     derived = DerivedMetrics(example_config().derived, REGISTRY)
     textfile = TextfileCollector(TextfileConfig(paths=[str(tmp_path / "*.prom")]), REGISTRY)
-    from collector.simulator import PaymentLogs
+    from tools.simulator import PaymentLogs
 
     gen = PaymentLogs(seed=3)
     derived.observe("payments", [gen.record() for _ in range(500)])

@@ -6,7 +6,7 @@ application lines; about 1 % carry a test PAN in free text the way buggy code le
 0.5 % a card object with a CVV, 0.5 % a Java stack trace. Every line has a `seq` so a test
 can check each arrived exactly once. The PANs are public test card numbers.
 
-    python -m collector.simulator --out /var/log/payment/app.log --rate 200
+    python -m tools.simulator --out /var/log/payment/app.log --rate 200
 """
 
 from __future__ import annotations
@@ -247,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m collector.simulator",
+        prog="python -m tools.simulator",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -88,7 +88,7 @@ def main() -> int:
         [
             sys.executable,
             "-m",
-            "collector.simulator",
+            "tools.simulator",
             "--out",
             str(logs / "payment.log"),
             "--rate",
