@@ -81,6 +81,7 @@ static void init_tables(void) {
     CLASS['\\'] = C_ESC;
     CLASS['&'] = C_ESC;
     CLASS['='] = C_EQ;
+    CLASS['^'] = C_EQ;
     for (int c = 0x80; c < 256; c++) CLASS[c] = C_HIGH;
 }
 
@@ -435,6 +436,7 @@ static inline int could_open_name(const Prefilter *self, const unsigned char *s,
 typedef struct {
     Py_ssize_t start;
     int len;
+    int exempt; /* inside a hex id (detect.py `_exemption` "hex_id"): in no card window */
 } Group;
 
 static int luhn_ok(const char *d, int n) {
@@ -465,7 +467,7 @@ static int window_is_card(const Prefilter *self, const unsigned char *s, const G
     int total = 0;
     for (int first = last; first >= 0; first--) {
         total += g[first].len;
-        if (total > MAX_PAN) return 0;
+        if (total > MAX_PAN || g[first].exempt) return 0;
         if (total < MIN_PAN) continue;
         char d[MAX_PAN];
         int n = 0;
@@ -482,21 +484,39 @@ static inline int is_hex(unsigned char c) {
     return is_digit(c) || (LOWER[c] >= 'a' && LOWER[c] <= 'f');
 }
 
+/* detect.py's `hex_id` exemption, the same rule: the digit group s[start .. end) has hex
+ * letters right before and after it, in an all-hex token of 16+ characters (a trace id,
+ * a hash). Exempting no more than the careful pass keeps the scan wider than it. */
+static int hex_id_group(const unsigned char *s, Py_ssize_t start, Py_ssize_t end, Py_ssize_t n) {
+    if (start == 0 || end >= n || is_digit(s[start - 1]) || !is_hex(s[start - 1]) ||
+        is_digit(s[end]) || !is_hex(s[end]))
+        return 0;
+    Py_ssize_t lo = start, hi = end;
+    while (lo > 0 && (is_digit(s[lo - 1]) || is_alpha(s[lo - 1]))) lo--;
+    while (hi < n && (is_digit(s[hi]) || is_alpha(s[hi]))) hi++;
+    if (hi - lo < 16) return 0;
+    for (Py_ssize_t k = lo; k < hi; k++)
+        if (!is_hex(s[k])) return 0;
+    return 1;
+}
+
 /* A field 2 label or key before the digits at s[start] (`DE2=`, `"f2": `, `"2":"`,
  * `LLVAR=`, `id="2" value="`): the chain holds a PAN (with its ISO 8583 length prefix or
  * not) whatever its checksum, which detect.py masks. */
 static int pan_label_before(const unsigned char *s, Py_ssize_t start) {
-    Py_ssize_t k = start - 1;
-    for (int part = 0; part < 2; part++) { /* `DE002 LLVAR=16…`, `id="2" value="…` */
+    Py_ssize_t k = start - 1, mark = k;
+    while (k >= 0 && !is_digit(s[k]) && !is_alpha(s[k])) k--;
+    if (k == mark) return 0; /* glued to a letter or digit (a hex id): not a label's value */
+    Py_ssize_t word_end = k + 1;
+    for (int letters = 0; k >= 0 && letters < 6 && is_alpha(s[k]); letters++) k--;
+    Py_ssize_t len = word_end - (k + 1);
+    if ((len == 5 || len == 6) && LOWER[s[word_end - 3]] == 'v' &&
+        LOWER[s[word_end - 2]] == 'a' && LOWER[s[word_end - 1]] == 'r')
+        return 1; /* `LLVAR=16…`, `LLLVAR 016…`: a length-prefixed field */
+    if (len > 0) { /* a word between label and value (`DE002 LLVAR=`, `id="2" value="`) */
+        mark = k;
         while (k >= 0 && !is_digit(s[k]) && !is_alpha(s[k])) k--;
-        if (part == 0) {
-            Py_ssize_t word_end = k + 1;
-            for (int letters = 0; k >= 0 && letters < 6 && is_alpha(s[k]); letters++) k--;
-            Py_ssize_t len = word_end - (k + 1);
-            if ((len == 5 || len == 6) && LOWER[s[word_end - 3]] == 'v' &&
-                LOWER[s[word_end - 2]] == 'a' && LOWER[s[word_end - 1]] == 'r')
-                return 1; /* `LLVAR=16…`, `LLLVAR 016…`: a length-prefixed field */
-        }
+        if (k == mark) return 0;
     }
     /* a field-2 label whatever the checksum: detect.py masks what it says is a PAN */
     return k >= 0 && s[k] == '2' && (k == 0 || !is_digit(s[k - 1]) || s[k - 1] == '0');
@@ -516,10 +536,11 @@ static int iso_message_around(const unsigned char *s, const Group *g, Py_ssize_t
     return (b >= '4' && b <= '7') || (b >= 'c' && b <= 'f');
 }
 
-/* `=` and seven digits after 12-19 bytes of a masked PAN (`4111****1111=2512…`): the
- * rest of a track 2 whose PAN was masked upstream, SAD on its own (detect.py `_TRACK2`). */
+/* `=` and seven digits, or `^`, after 12-19 bytes of a masked PAN (`4111****1111=2512…`,
+ * `B4111****1111^…`): a track whose PAN was masked upstream, SAD on its own (detect.py
+ * `_TRACK1`, `_TRACK2`). */
 static int masked_track_at(const unsigned char *s, Py_ssize_t at, Py_ssize_t n) {
-    for (Py_ssize_t k = at + 1; k <= at + 7; k++)
+    for (Py_ssize_t k = at + 1; s[at] == '=' && k <= at + 7; k++)
         if (k >= n || !is_digit(s[k])) return 0;
     Py_ssize_t from = at;
     while (from > 0 && at - from < 19 &&
@@ -605,6 +626,23 @@ static unsigned track_after(const unsigned char *s, Py_ssize_t at, Py_ssize_t n)
     return R_TRACK2;
 }
 
+/* An EMV tag of a dump written in spaced bytes at the chain starting at s[i]: the chain
+ * opens with `57 ` or `56 ` (track 2 / track 1 equivalent), or a tag (`57` `56` `5A`,
+ * `6B` of `9F 6B`) stands right before it or before its length byte (detect.py `_emv`). */
+static int emv_tag_at(const unsigned char *s, Py_ssize_t k) { /* `57 ` `56 ` `5A ` `6B ` */
+    return s[k + 2] == ' ' && ((s[k] == '5' && (s[k + 1] == '7' || s[k + 1] == '6' ||
+                                                LOWER[s[k + 1]] == 'a')) ||
+                               (s[k] == '6' && LOWER[s[k + 1]] == 'b'));
+}
+
+static int emv_spaced(const unsigned char *s, Py_ssize_t i, Py_ssize_t n) {
+    if (i + 2 < n && s[i] == '5' && (s[i + 1] == '7' || s[i + 1] == '6') && !is_digit(s[i + 2]))
+        return 1; /* `57 13 41 11 …`: the chain opens with the tag */
+    if (i >= 3 && emv_tag_at(s, i - 3)) return 1; /* `5A 08 41 …`: tag, then the chain */
+    return i >= 6 && s[i - 1] == ' ' && is_hex(s[i - 2]) && is_hex(s[i - 3]) &&
+           emv_tag_at(s, i - 6); /* `57 0F 41 …`: tag, a length with a letter, the chain */
+}
+
 static int emv_tag_before(const unsigned char *s, Py_ssize_t start) {
     for (Py_ssize_t k = start - 4; k <= start - 2; k++)
         if (k >= 0 && s[k] == '5' && (s[k + 1] == 'A' || s[k + 1] == 'a')) return 1;
@@ -619,6 +657,7 @@ static unsigned group_ends(const Prefilter *self, const unsigned char *s, Py_ssi
                            Group *g, int *count) {
     Group *last = &g[*count - 1];
     unsigned found = 0;
+    last->exempt = hex_id_group(s, last->start, last->start + last->len, n);
     if (last->len >= LONG_GROUP) {
         if (iso_message_around(s, last, n)) found |= R_ISO_MESSAGE;
     }
@@ -642,19 +681,23 @@ static unsigned cards_in_run(const Prefilter *self, const unsigned char *s, Py_s
     while (i > 0 && is_chain_byte(self, s[i - 1])) i--;
     Group g[MAX_PAN];
     int count = 0, in_group = 0, gap = -1; /* separators since the last group; -1: none open */
-    int labelled = 0, digits = 0;         /* the chain's field 2 label, its digits so far */
+    int labelled = 0, digits = 0;         /* the chain's field 2 label, its digits since */
+    int emv = 0, chain_digits = 0;        /* an EMV tag in a spaced dump, the chain's digits */
     unsigned found = 0;
     for (; i < n && is_chain_byte(self, s[i]); i++) {
         if (is_digit(s[i])) {
             if (!in_group && gap < 0) { /* a new chain */
                 count = 0;
                 labelled = 0;
+                chain_digits = 0;
+                emv = emv_spaced(s, i, n);
             }
             if (!in_group && pan_label_before(s, i)) { /* `BIT002 16…`: from this group */
                 labelled = 1;
                 digits = 0;
             }
             if (++digits >= MIN_PAN && labelled) found |= R_LLVAR;
+            if (++chain_digits >= MIN_PAN && emv) found |= R_EMV;
             if (!in_group) {
                 g[count].start = i;
                 g[count].len = 0;
@@ -689,7 +732,7 @@ static int chain_has_card(const Prefilter *self, const unsigned char *s, const G
     for (Py_ssize_t i = 0; i < count; i++) {
         int total = 0;
         for (Py_ssize_t j = i; j < count; j++) {
-            if (total + g[j].len > MAX_PAN) break;
+            if (total + g[j].len > MAX_PAN || g[j].exempt) break;
             memcpy(d + total, s + g[j].start, (size_t)g[j].len);
             total += g[j].len;
             if (total >= MIN_PAN && brand_fits(self, d, total) && luhn_ok(d, total)) {
@@ -728,6 +771,7 @@ static PyObject *card_spans_of(const Prefilter *self, const unsigned char *s, Py
             while (end < n && is_digit(s[end])) end++;
             g[count].start = pos;
             g[count].len = (int)(end - pos);
+            g[count].exempt = hex_id_group(s, pos, end, n);
             count++;
             units += (int)(end - pos);
             pos = end;
@@ -804,7 +848,7 @@ static unsigned line_reasons(const Prefilter *self, const unsigned char *s, Py_s
             if (escape_at(self, s, i, n)) found |= R_ESCAPE;
             continue;
         case C_EQ:
-            if (masked_track_at(s, i, n)) found |= R_TRACK2;
+            if (masked_track_at(s, i, n)) found |= c == '=' ? R_TRACK2 : R_TRACK1;
             continue;
         case C_HIGH:
             if (unicode_at(self, s, i, n)) found |= R_ESCAPE;

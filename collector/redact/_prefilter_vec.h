@@ -73,10 +73,11 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
             if (at < n && unicode_at(self, s, at, n)) return 1;
         }
 
-        /* (A) `=` and a digit (a track 2 after a masked PAN); `52` (an ISO 8583 PIN block
-         * label): checked exactly where found */
-        uint32_t eq = V_MOVEMASK(V_AND(V_EQ(v, V_SET1('=')),
-                                       V_EQ(V_MINU(V_SUB(vn, V_SET1('0')), nine), V_SUB(vn, V_SET1('0')))));
+        /* (A) `=` and a digit, or `^` (a track after a masked PAN); `52` (an ISO 8583 PIN
+         * block label): checked exactly where found */
+        uint32_t eq = V_MOVEMASK(V_OR(V_AND(V_EQ(v, V_SET1('=')),
+                                            V_EQ(V_MINU(V_SUB(vn, V_SET1('0')), nine), V_SUB(vn, V_SET1('0')))),
+                                      V_EQ(v, V_SET1('^'))));
         for (; eq; eq &= eq - 1) {
             Py_ssize_t at = o + __builtin_ctz(eq);
             if (at < n && masked_track_at(s, at, n)) return 1;

@@ -111,6 +111,18 @@ def _brand_fits(digits: str) -> bool:
     return False
 
 
+def lengths_for(digits: str) -> frozenset[int]:
+    """Every PAN length some brand issues for a number opening with `digits` (its first
+    six or more digits); empty when no brand starts so. Lets a detector test Luhn only on
+    windows of a length that could be a card."""
+    out: frozenset[int] = frozenset()
+    for plen in _PREFIX_LENGTHS:
+        lengths = _LENGTHS_BY_PREFIX.get(digits[:plen])
+        if lengths is not None:
+            out = out | lengths
+    return out
+
+
 def is_pan(digits: str, card_context: bool = False) -> bool:
     """True when `digits` (ASCII digits only) is a plausible card number.
 

@@ -30,8 +30,18 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from collector.redact.cards import MAX_GAP, MAX_LENGTH, MIN_LENGTH, SEPARATORS, is_pan
+from collector.redact.cards import (
+    FIRST_DIGITS,
+    MAX_GAP,
+    MAX_LENGTH,
+    MIN_LENGTH,
+    SEPARATORS,
+    is_pan,
+    lengths_for,
+    luhn_ok,
+)
 from collector.redact.keys import CARD_WORD, KeyClassifier, KeyKind, names_pattern, qualified
+from collector.redact.scan import Reason
 
 # What a finding asks for: a PAN's digits masked, a value removed, an expiry masked.
 PAN = "pan"
@@ -44,6 +54,9 @@ EXEMPTIONS = ("long_run", "hex_id", "uuid", "iban", "e164_phone")
 FLAGS = re.ASCII | re.MULTILINE
 _SEP_CLASS = "[" + re.escape(SEPARATORS) + "]"
 _CHAIN = re.compile(rf"[0-9]+(?:{_SEP_CLASS}{{1,{MAX_GAP}}}[0-9]+)*", FLAGS)
+# The same chains, only those holding 12 digits or more (leftmost and greedy, a match is a
+# whole chain): the regex engine skips the short ones without a Python step each.
+_LONG_CHAIN = re.compile(rf"[0-9](?:{_SEP_CLASS}{{0,{MAX_GAP}}}[0-9]){{{MIN_LENGTH - 1},}}", FLAGS)
 _GROUP = re.compile(r"[0-9]+", FLAGS)
 _CONTEXT_CHARS = 32
 _HEX = frozenset("0123456789abcdefABCDEF")
@@ -148,20 +161,28 @@ class Detector:
         text: str,
         card_context: bool = False,
         exempt: list[tuple[str, int, int]] | None = None,
+        rules: int = Reason.ALL,
     ) -> list[Finding]:
         """Every finding in `text`, overlapping ones included (text.py resolves them).
         `exempt`, when given, collects (exemption name, start, end) of the digit groups
-        an exemption kept out of the card windows."""
+        an exemption kept out of the card windows. `rules`: the C pre-scan's reasons for
+        this text (`Prefilter.reasons`, wider than these rules): a rule it did not see
+        cannot find anything here and is not run."""
         found: list[Finding] = []
-        if "^" in text:
+        if rules & Reason.TRACK1 and "^" in text:
             found.extend(self._tracks1(text))
-        if "=" in text or "D" in text or "d" in text:
+        if rules & Reason.TRACK2:
             found.extend(self._tracks2(text))
-        found.extend(self._emv(text))
-        found.extend(self._iso_message(text))
-        found.extend(self._iso_labels(text))
-        found.extend(self._labels(text))
-        found.extend(self.chains(text, card_context, exempt))
+        if rules & (Reason.EMV | Reason.TRACK2):
+            found.extend(self._emv(text))
+        if rules & Reason.ISO_MESSAGE:
+            found.extend(self._iso_message(text))
+        if rules & (Reason.LLVAR | Reason.ISO_LABEL | Reason.TRACK1 | Reason.TRACK2):
+            found.extend(self._iso_labels(text))
+        if rules & Reason.NAME:
+            found.extend(self._labels(text))
+        if rules & Reason.CARD:
+            found.extend(self.chains(text, card_context, exempt))
         return found
 
     # --- bare PANs in chains of digit groups -------------------------------------------
@@ -170,10 +191,8 @@ class Detector:
     ) -> list[Finding]:
         out: list[Finding] = []
         ibans: list[tuple[int, int]] | None = None
-        for m in _CHAIN.finditer(text):
+        for m in _LONG_CHAIN.finditer(text):
             chain = m.group()
-            if len(chain) < MIN_LENGTH:
-                continue
             groups = [(g.start() + m.start(), g.end() + m.start()) for g in _GROUP.finditer(chain)]
             if sum(e - s for s, e in groups) < MIN_LENGTH:
                 continue
@@ -201,32 +220,37 @@ class Detector:
     @staticmethod
     def _windows(text: str, groups: list[tuple[int, int]], card_context: bool) -> list[Finding]:
         """Every card among consecutive whole groups (overlapping ones are merged by the
-        caller: two cards in one chain both go, whatever a window across them reads as)."""
+        caller: two cards in one chain both go, whatever a window across them reads as).
+        Luhn runs only on windows of a length a brand issues for their first digits."""
         out: list[Finding] = []
         if sum(e - s for s, e in groups) < MIN_LENGTH:
             return out
-        context: bool | None = True if card_context else None
         for i in range(len(groups)):
+            start = groups[i][0]
+            if text[start] not in FIRST_DIGITS:
+                continue
             digits = ""
-            for j in range(i, len(groups)):
-                s, e = groups[j]
+            ends: list[tuple[int, int]] = []  # (digits so far, end offset) at each group end
+            for s, e in groups[i:]:
                 digits += text[s:e]
                 if len(digits) > MAX_LENGTH:
                     break
-                if len(digits) < MIN_LENGTH:
+                ends.append((len(digits), e))
+            lengths = lengths_for(digits)
+            context: bool | None = True if card_context else None
+            for n, end in ends:
+                if n < MIN_LENGTH or n not in lengths:
                     continue
-                if len(digits) == MIN_LENGTH:
+                if n == MIN_LENGTH:
                     if context is None:
-                        start = groups[i][0]
                         context = (
                             CARD_WORD.search(text, max(0, start - _CONTEXT_CHARS), start)
                             is not None
                         )
-                    ok = is_pan(digits, context)
-                else:
-                    ok = is_pan(digits)
-                if ok:
-                    out.append(Finding(groups[i][0], groups[j][1], PAN, digits))
+                    if not context:
+                        continue
+                if luhn_ok(digits[:n]):
+                    out.append(Finding(start, end, PAN, digits[:n]))
         return out
 
     # --- tracks --------------------------------------------------------------------------
@@ -244,7 +268,7 @@ class Detector:
             if sep == "=" and len(run) <= MAX_LENGTH and run[-4:].isdigit():
                 start = m.start(1)  # a track 2 shape: removed even if not Luhn-valid
             elif masked:
-                if len(run) <= MAX_LENGTH and run[:1].isdigit() and run[-4:].isdigit():
+                if sep == "=" and len(run) <= MAX_LENGTH and run[:1].isdigit():
                     start = m.start(1)  # a masked PAN's track: the rest is SAD on its own
             else:
                 # Inside a dump the PAN ends at the separator; find the card that fits.

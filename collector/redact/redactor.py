@@ -103,7 +103,17 @@ class _Walk:
 class _Collected:
     """What one pass over a record found: its strings, where they sit, its size."""
 
-    __slots__ = ("actions", "context", "expiry", "keys", "locations", "plain", "size", "values")
+    __slots__ = (
+        "actions",
+        "context",
+        "expiry",
+        "keys",
+        "locations",
+        "pans",
+        "plain",
+        "size",
+        "values",
+    )
 
     def __init__(self) -> None:
         self.keys: list[str] = []
@@ -112,6 +122,7 @@ class _Collected:
         self.context: set[int] = set()  # indices of values under a card-ish key
         self.actions: list[tuple[Any, Any, str]] = []  # SAD strings by key
         self.expiry: list[tuple[Any, Any]] = []  # strings under expiry keys
+        self.pans: set[int] = set()  # indices of `values` under PAN keys
         self.size = 0
         # True while no key is special and no number could be a card: then only strings
         # can change, and they can be patched in place without rebuilding the record.
@@ -313,10 +324,13 @@ class Redactor:
         produce for a record whose keys and numbers need nothing but these."""
         needs = walk.needs
         context = found.context
+        pans = found.pans
         for i, ((container, key), value) in enumerate(
             zip(found.locations, found.values, strict=True)
         ):
-            if value in needs:
+            if i in pans:
+                container[key] = self._pan(value, 1, walk)
+            elif value in needs:
                 container[key] = walk.text(self.text, container, key, value, i in context)
         for container, key, rule in found.actions:
             container[key] = REDACTED
@@ -388,6 +402,13 @@ class Redactor:
                     # through the text pass like any string, then masked if the record
                     # holds a PAN (`_finish`)
                     found.expiry.append((node, key))
+                    found.context.add(len(values))
+                    values.append(value)
+                    locations.append((node, key))
+                    continue
+                if kind == KeyKind.PAN and vtype is str:
+                    # masked whatever its checksum (`_pan`), patched in place
+                    found.pans.add(len(values))
                     found.context.add(len(values))
                     values.append(value)
                     locations.append((node, key))

@@ -36,6 +36,8 @@ class Reason:
     ESCAPE = 64
     BIG_FLOAT = 128
     NAME = 256
+    ISO_LABEL = 512
+    ALL = 1023
 
 
 def prefilter_form() -> str:

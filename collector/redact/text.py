@@ -20,6 +20,7 @@ from collector.redact.cards import SEPARATORS
 from collector.redact.detect import EXPIRY, PAN, Detector, Finding, iso_llvar_pan
 from collector.redact.keys import KeyClassifier
 from collector.redact.normalize import normalize
+from collector.redact.scan import Reason
 
 __all__ = ["REDACTED", "Counts", "CustomPattern", "TextRedactor", "iso_llvar_pan"]
 
@@ -125,8 +126,10 @@ class TextRedactor:
         return self._custom_rules(out, counts) if self._custom else out
 
     def redact_cards(self, text: str, counts: Counts) -> str:
-        """Card data only, no custom rules (the JSON shortcut: redact/shortcut.py)."""
-        return self._card_data(text, counts, False, None, None)
+        """Bare cards only, no custom rules: the JSON shortcut (redact/shortcut.py), taken
+        when the C found no rule but the card one in the whole line (plain ASCII, no
+        escape), so the other rules of the detector cannot find anything in it."""
+        return self._card_data(text, counts, False, None, None, Reason.CARD)
 
     def _card_data(
         self,
@@ -135,9 +138,17 @@ class TextRedactor:
         card_context: bool,
         expiry: bool | None,
         pending: list[bool] | None,
+        rules: int = 0,
     ) -> str:
         norm = normalize(text)
-        findings = self._detector.find(norm.text, card_context)
+        if norm.starts is not None:
+            rules = Reason.ALL  # decoded: every rule, on what the raw bytes did not show
+        elif not rules:
+            rules = Reason.ALL
+            if self._prefilter is not None:
+                # the C's reasons for the raw text say which rules can hold
+                rules = self._prefilter.reasons(text.encode("utf-8", "surrogatepass"))
+        findings = self._detector.find(norm.text, card_context, None, rules)
         if norm.starts is not None:
             # Escapes are ambiguous (`%4604…` is `%46`+`04…` or `%`+`4604…`): the cards of
             # the raw reading count too, mapped onto the decoded text.
@@ -239,6 +250,11 @@ def _as_json_string(text: str, start: int, end: int, replacement: str) -> str:
     included, with its level of escaping), so the document still parses."""
     if replacement.isdigit() or (start > 0 and text[start - 1] in "\"'"):
         return replacement
+    at = start
+    while at > 0 and text[at - 1] in " \t":
+        at -= 1
+    if at == 0 or text[at - 1] not in ":[,":
+        return replacement  # not after a key or in an array: not a bare JSON value
     before = text[max(0, start - 200) : start]
     m = _JSON_BEFORE.search(before) or _ARRAY_OPEN.search(before)
     if m is None or _JSON_AFTER.match(text, end) is None:
