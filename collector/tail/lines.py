@@ -39,8 +39,10 @@ def joiner_for(cfg: MultilineConfig) -> re.Pattern[bytes] | None:
         return re.compile(rb"\n(?!" + _JAVA_CONTINUATION + rb")")
     if cfg.mode == "start_pattern":
         assert cfg.start_pattern is not None
-        start = cfg.start_pattern.removeprefix("^").encode()
-        return re.compile(rb"\n(?=" + start + rb")")
+        # The whole pattern, anchors and all, is tried just after each newline; MULTILINE
+        # makes every `^` of it (`^INFO|^ERROR` has two) match there.
+        start = cfg.start_pattern.encode()
+        return re.compile(rb"\n(?=(?:" + start + rb"))", re.MULTILINE)
     return None
 
 

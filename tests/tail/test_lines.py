@@ -35,6 +35,14 @@ def test_start_pattern_joins_until_next_start() -> None:
     assert consumed == len(data) + 1
 
 
+def test_every_alternative_of_a_start_pattern_is_anchored_at_line_start() -> None:
+    """`^INFO|^ERROR` starts a record at INFO and at ERROR lines, and nowhere else."""
+    joiner = joiner_for(MultilineConfig(mode="start_pattern", start_pattern=r"^INFO|^ERROR"))
+    data = b"INFO a\n  detail with ERROR inside\nERROR b\nat x\nINFO c"
+    records, _ = split_records(data, joiner, hold_last=False)
+    assert records == [b"INFO a\n  detail with ERROR inside", b"ERROR b\nat x", b"INFO c"]
+
+
 def test_truncate_long_marks_only_long_lines() -> None:
     lines = [b"short", b"x" * 100, b"ok"]
     assert truncate_long(lines, 10) == ([1], 0)
