@@ -4,7 +4,7 @@ A sidecar is paid for in every pod, mostly idle or at tens to a few thousand lin
 second, so the cost that matters is per wake-up, not per line of a flood. For each rate
 (0 = idle, 20, 200, 2,000, 20,000 lines/s) an app stand-in appends one JSON line per
 `write()` (line-buffered, as logback and most loggers write) to an empty file, and each
-agent tails it and ships it with acks to the same acking receiver (benches/receiver.py):
+agent tails it and ships it with acks to the same acking receiver (tools/receiver/sink.py):
 
 - the collector with its defaults (structured mode, full PCI redaction);
 - Fluent Bit, when it is found (`--fluent-bit PATH`, `$FLUENT_BIT`, `../shared/peers/fluent-bit`
@@ -42,7 +42,8 @@ from typing import Any
 import psutil
 
 from benches import fluentbit
-from benches.flood import REPO, Collector, Receiver, machine, table, write_config
+from benches.flood import REPO, bench_config, machine, run_collector, table
+from tools.receiver.sink import SinkProcess
 from tools.simulator import PaymentLogs
 
 RATES = (0, 20, 200, 2_000, 20_000)
@@ -71,9 +72,10 @@ class Agent:
 
 def start_collector(workdir: Path, log: Path, port: int) -> Agent:
     """`collector run` with its defaults: only what the test harness must set is set."""
-    config = write_config(workdir, log, port, "structured", "1s")
-    collector = Collector(config, workdir)
-    collector._stop.set()  # this benchmark samples RSS itself, at its own cadence
+    config = bench_config(workdir, log, port, "structured", "1s")
+    collector = run_collector(config)
+    collector.stop_sampling()  # this benchmark samples RSS itself, at its own cadence
+    assert collector.proc is not None
     return Agent("collector", collector.proc, collector.stop)
 
 
@@ -123,7 +125,7 @@ class Writer:
         os.close(self.fd)
 
 
-def wait_count(receiver: Receiver, count: int, timeout: float) -> bool:
+def wait_count(receiver: SinkProcess, count: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while receiver.count < count and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -142,7 +144,7 @@ def measure(args: argparse.Namespace, who: str, rate: int, run: int) -> dict[str
     log = workdir / "logs" / "payment.log"
     log.parent.mkdir()
     log.touch()
-    receiver = Receiver(expect=0, latency=True)
+    receiver = SinkProcess(expect=0, latency=True)
     if who == "collector":
         agent = start_collector(workdir, log, receiver.port)
     else:

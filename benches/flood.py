@@ -1,7 +1,7 @@
 """The log-flood benchmark: `collector run` against a file of simulated payment logs.
 
 Three scenarios, each a real `collector run` process with a fast acking receiver
-(benches/receiver.py) in another process, so the figures are those of the collector alone:
+(tools/receiver/sink.py) in another process, so the figures are those of the collector alone:
 
 - flood (default): N lines written up front, tailed from the head, shipped with acks.
   Reports wall lines/s until the last ack, CPU-seconds per million lines (user + sys of the
@@ -34,9 +34,7 @@ import datetime
 import json
 import os
 import platform
-import queue
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -52,6 +50,8 @@ import psutil  # type: ignore[import-untyped,unused-ignore]
 import yaml
 
 from benches import fluentbit
+from tools import runner
+from tools.receiver.sink import SinkProcess
 from tools.simulator import write_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,147 +60,7 @@ READ_CHUNK = 256 * 1024
 
 
 # --- helper processes ------------------------------------------------------------------
-class Receiver:
-    """benches/receiver.py as a child process; its stdout events land in `events`."""
-
-    def __init__(self, expect: int, latency: bool = False, port: int = 0) -> None:
-        cmd = [PY, "-m", "benches.receiver", "--port", str(port), "--expect", str(expect)]
-        if latency:
-            cmd.append("--latency")
-        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True)
-        self.events: queue.Queue[tuple[str, str]] = queue.Queue()
-        self.count = 0
-        self.stats: dict[str, Any] = {}
-        self.first_ns = 0
-        self.done_ns = 0
-        self._port: queue.Queue[int] = queue.Queue()
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-        self.port = self._port.get(timeout=30)
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            kind, _, rest = line.strip().partition(" ")
-            if kind == "port":
-                self._port.put(int(rest))
-            elif kind == "stats":
-                self.stats = json.loads(rest)
-            elif kind in ("first", "count", "done"):
-                ns, n = rest.split()
-                self.count = int(n)
-                if kind == "first":
-                    self.first_ns = int(ns)
-                if kind == "done":
-                    self.done_ns = int(ns)
-            self.events.put((kind, rest))
-
-    def wait_for(self, kind: str, timeout: float) -> str | None:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                got, rest = self.events.get(timeout=left)
-            except queue.Empty:
-                return None
-            if got == kind:
-                return rest
-        return None
-
-    def stop(self) -> dict[str, Any]:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(30)
-        self._thread.join(5)
-        return self.stats
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-
-
-class Collector:
-    """`collector run` as a child; CPU and RSS sampled from /proc while it runs."""
-
-    def __init__(
-        self,
-        config: Path,
-        workdir: Path,
-        wrap: list[str] | None = None,
-        launcher: list[str] | None = None,
-        child: bool = True,
-    ) -> None:
-        self.stderr_path = workdir / "collector-stderr.log"
-        # A/B across commits: run the collector from another source tree (`git archive`).
-        tree = os.environ.get("FLOOD_COLLECTOR_TREE")
-        env = {**os.environ, "PYTHONPATH": tree} if tree else None
-        with self.stderr_path.open("wb") as stderr:
-            self.started = time.time_ns()
-            self.proc = subprocess.Popen(
-                [
-                    *(wrap or []),
-                    *(launcher or [PY, "-m", "collector"]),
-                    "run",
-                    "--config",
-                    str(config),
-                ],
-                cwd=tree or REPO,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
-        self.ps = psutil.Process(self.proc.pid)
-        if wrap and child:  # a profiler started the collector: measure its child
-            deadline = time.monotonic() + 10
-            while not self.ps.children() and time.monotonic() < deadline:
-                time.sleep(0.01)
-            self.ps = self.ps.children()[0]
-        self.peak_rss = 0
-        self.rss_samples: list[tuple[float, int]] = []
-        self._stop = threading.Event()
-        self._sampler = threading.Thread(target=self._sample, daemon=True)
-        self._sampler.start()
-        self.rusage: Any = None
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            with contextlib.suppress(psutil.Error):
-                rss = self.ps.memory_info().rss
-                self.peak_rss = max(self.peak_rss, rss)
-                self.rss_samples.append((time.monotonic(), rss))
-            self._stop.wait(0.05)
-
-    def cpu(self) -> float:
-        """User + sys seconds so far."""
-        t = self.ps.cpu_times()
-        return float(t.user + t.system)
-
-    def stop(self, timeout: float = 60.0) -> int:
-        """SIGTERM, then reap with wait4 to get the exact rusage of the whole life."""
-        self._stop.set()
-        with contextlib.suppress(psutil.Error):
-            self.ps.send_signal(signal.SIGTERM)  # the collector, even under a profiler
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            pid, status, rusage = os.wait4(self.proc.pid, os.WNOHANG)
-            if pid:
-                self.rusage = rusage
-                self.proc.returncode = os.waitstatus_to_exitcode(status)
-                return self.proc.returncode
-            time.sleep(0.05)
-        self.proc.kill()
-        _, status, self.rusage = os.wait4(self.proc.pid, 0)
-        self.proc.returncode = os.waitstatus_to_exitcode(status)
-        return self.proc.returncode
-
-    @property
-    def max_rss(self) -> int:
-        """ru_maxrss (KiB on Linux) in bytes, or the sampled peak before the process ended."""
-        if self.rusage is not None:
-            return max(self.peak_rss, int(self.rusage.ru_maxrss) * 1024)
-        return self.peak_rss
-
-
-def write_config(
+def bench_config(
     workdir: Path,
     log: Path,
     port: int,
@@ -210,40 +70,51 @@ def write_config(
     settings: list[str] | None = None,
     **extra: Any,
 ) -> Path:
-    cfg: dict[str, Any] = {
-        "sources": [
-            {
-                "name": "payment",
-                "paths": [str(log)],
-                "mode": mode,
-                "tag": "bench.payment",
-                "read_from": "head",
-                "parser": {"time_key": "ts"},
-            }
-        ],
-        "checkpoint_dir": str(workdir / "state"),
+    """The benchmark's config (the product's defaults but for what a run must set), written
+    by tools.runner; `source_options` are `key=yaml`, `settings` `section.key=yaml`."""
+    source: dict[str, Any] = {
+        "paths": [str(log)],
+        "mode": mode,
+        "tag": "bench.payment",
+        "read_from": "head",
+        "parser": {"time_key": "ts"},
+    }
+    for option in source_options or []:
+        key, _, value = option.partition("=")
+        source[key] = yaml.safe_load(value)
+    overrides: dict[str, Any] = {
         "forward": {
-            "servers": [{"host": "127.0.0.1", "port": port}],
             "require_ack": True,
             "flush_interval": flush_interval,
             "retry_initial": "100ms",
             "retry_max": "1s",
         },
-        "metrics": {"listen": "127.0.0.1:0"},
         "log": {"level": "info"},
     }
-    for option in source_options or []:
-        key, _, value = option.partition("=")
-        cfg["sources"][0][key] = yaml.safe_load(value)
-    for key, value in extra.items():
-        cfg[key] = {**cfg.get(key, {}), **value}
+    runner.merge(overrides, extra)
     for option in settings or []:
         dotted, _, value = option.partition("=")
         section, _, key = dotted.partition(".")
-        cfg.setdefault(section, {})[key] = yaml.safe_load(value)
-    path = workdir / "collector.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
+        overrides.setdefault(section, {})[key] = yaml.safe_load(value)
+    return runner.write_config(workdir, port, source, quick=False, **overrides)
+
+
+def run_collector(
+    config: Path,
+    wrap: list[str] | None = None,
+    launcher: list[str] | None = None,
+    child: bool = True,
+) -> runner.CollectorProcess:
+    """`collector run` as a child, measured (CPU, RSS sampled from /proc while it runs);
+    FLOOD_COLLECTOR_TREE runs it from another source tree (`git archive`) for A/B runs."""
+    process = runner.CollectorProcess(
+        config,
+        wrap=wrap,
+        launcher=launcher,
+        child=child,
+        tree=os.environ.get("FLOOD_COLLECTOR_TREE"),
+    )
+    return process.start(wait=False, measure=True)
 
 
 # Experiments only: the collector's own `main` after a process-wide setting (a GC
@@ -324,8 +195,8 @@ def checkpoint_offset(state: Path) -> int:
 def flood_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"flood-{run}-", dir=args.workdir))
     limit = physical_limit(log)
-    receiver = Receiver(expect=lines)
-    config = write_config(
+    receiver = SinkProcess(expect=lines)
+    config = bench_config(
         workdir, log, receiver.port, args.mode, args.flush_interval, args.source_option, args.set
     )
     wrap = launcher = None
@@ -346,7 +217,7 @@ def flood_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict
         wrap = [*wrap, "--output", args.profile, "--"]
     if args.callgrind:
         wrap = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={args.callgrind}"]
-    collector = Collector(config, workdir, wrap, launcher, child=not args.callgrind)
+    collector = run_collector(config, wrap, launcher, child=not args.callgrind)
     try:
         if receiver.wait_for("first", args.timeout) is None:
             raise RuntimeError(f"no entry arrived; see {collector.stderr_path}")
@@ -396,7 +267,7 @@ def flood_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict
 def peer_flood_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dict[str, Any]:
     """Fluent Bit on the same file to the same receiver, right after the collector's run."""
     workdir = Path(tempfile.mkdtemp(prefix=f"flood-peer-{run}-", dir=args.workdir))
-    receiver = Receiver(expect=lines)
+    receiver = SinkProcess(expect=lines)
     config = fluentbit.write_config(workdir, log, receiver.port, args.mode)
     started = time.time_ns()
     proc = fluentbit.start(args.fluent_bit, config, workdir)
@@ -427,11 +298,11 @@ def rate_run(args: argparse.Namespace, run: int) -> dict[str, Any]:
     log = workdir / "logs" / "payment.log"
     log.parent.mkdir()
     log.touch()
-    receiver = Receiver(expect=0, latency=True)
-    config = write_config(
+    receiver = SinkProcess(expect=0, latency=True)
+    config = bench_config(
         workdir, log, receiver.port, args.mode, args.flush_interval, args.source_option, args.set
     )
-    collector = Collector(config, workdir)
+    collector = run_collector(config)
     try:
         time.sleep(args.warmup)  # let the collector start and open the file
         cpu_before = collector.cpu()
@@ -482,9 +353,9 @@ def outage_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dic
     workdir = Path(tempfile.mkdtemp(prefix=f"outage-{run}-", dir=args.workdir))
     size = log.stat().st_size
     state = workdir / "state"
-    receiver = Receiver(expect=lines)
+    receiver = SinkProcess(expect=lines)
     port = receiver.port
-    config = write_config(
+    config = bench_config(
         workdir,
         log,
         port,
@@ -494,7 +365,7 @@ def outage_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dic
         args.set,
         pipeline={"checkpoint_interval": "100ms"},
     )
-    collector = Collector(config, workdir)
+    collector = run_collector(config)
     try:
         # Let a part of the flood through, then take the receiver away.
         deadline = time.monotonic() + args.timeout
@@ -507,7 +378,7 @@ def outage_run(args: argparse.Namespace, log: Path, lines: int, run: int) -> dic
         time.sleep(args.outage)
         rss_during = max((r for t, r in collector.rss_samples if t >= down_at), default=0)
         offset_during = checkpoint_offset(state)
-        receiver = Receiver(expect=0, port=port)
+        receiver = SinkProcess(expect=0, port=port)
         up_at = time.monotonic()
         first = receiver.wait_for("first", args.timeout)
         reconnect_s = time.monotonic() - up_at if first is not None else None

@@ -9,7 +9,7 @@ import pytest
 
 from collector.redact import Redactor
 from collector.redact.config import RedactConfig
-from tests.support.receiver import FluentReceiver
+from tools.receiver import FluentReceiver
 
 _SCRUB = Redactor(RedactConfig())
 

@@ -34,7 +34,7 @@ from tests.deploy.localpod import (
     find,
     load_manifests,
 )
-from tests.support.receiver import REPO, FluentReceiver
+from tools.receiver import REPO, FluentReceiver
 from tools.simulator import TEST_PANS
 
 pytestmark = pytest.mark.integration

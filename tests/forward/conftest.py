@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.support.receiver import FluentReceiver
+from tools.receiver import FluentReceiver
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.receiver import REPO
+from tools.receiver import REPO
 
 BINARY = REPO.parent / "shared" / "peers" / "fluent-bit"
 

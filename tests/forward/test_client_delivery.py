@@ -24,7 +24,7 @@ from tests.forward.helpers import (
     wait_entries,
 )
 from tests.forward.proxy import FaultProxy
-from tests.support.receiver import FluentReceiver
+from tools.receiver import FluentReceiver
 
 pytestmark = pytest.mark.integration
 

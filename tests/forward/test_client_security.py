@@ -19,7 +19,7 @@ from tests.forward.helpers import (
     running,
     wait_entries,
 )
-from tests.support.receiver import FluentReceiver
+from tools.receiver import FluentReceiver
 
 pytestmark = pytest.mark.integration
 

@@ -23,7 +23,7 @@ from collector.forward.handshake import (
     password_digest,
     shared_key_digest,
 )
-from tests.support.receiver import REPO
+from tools.receiver import REPO
 
 NONCE = bytes.fromhex("00ff10203040506070809a0b0c0d0e0f")
 AUTH = bytes.fromhex("aa" * 16)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.cards import count_pans
 from tests.support.collector import DELIVERY_TIMEOUT, CollectorProcess, write_config
-from tests.support.receiver import FluentReceiver
+from tools.receiver import FluentReceiver
 
 pytestmark = pytest.mark.integration
 

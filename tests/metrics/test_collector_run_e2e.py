@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tests.metrics.conftest import EXAMPLE, PROMETHEUS, ROOT, Prometheus, free_port, get
-from tests.support.receiver import FluentReceiver
+from tools.receiver import FluentReceiver
 from tools.simulator import PaymentLogs
 
 pytestmark = [

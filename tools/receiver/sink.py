@@ -1,4 +1,4 @@
-"""A fast acking Forward receiver for the flood benchmark, run as its own process.
+"""A fast acking Forward receiver for the benchmarks, run as its own process (`SinkProcess`).
 
 It must cost the machine as little as possible, because it shares the 2 CPUs with the
 collector being measured: it decodes only the envelope `[tag, bin, {size, chunk}]`,
@@ -13,7 +13,7 @@ It talks to the benchmark on stdout, one line per event:
     done <ns> <count>     `--expect` entries received (and acked)
     stats {json}          at SIGTERM: totals and, with --latency, latency percentiles
 
-    python -m benches.receiver --port 0 --expect 1000000
+    python -m tools.receiver.sink --port 0 --expect 1000000
 """
 
 from __future__ import annotations
@@ -21,16 +21,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import queue
 import signal
 import socket
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import msgpack  # type: ignore[import-untyped]
 import msgspec
 
+_REPO = Path(__file__).resolve().parents[2]
 _ack = msgspec.msgpack.Encoder()
 _NS = 1_000_000_000
 
@@ -105,7 +110,8 @@ def _entries(entries: bytes | list[Any]) -> Iterable[Any]:
         return entries
     unpacker = msgpack.Unpacker(ext_hook=msgpack.ExtType, raw=True)
     unpacker.feed(entries)
-    return unpacker
+    decoded: Iterable[Any] = unpacker
+    return decoded
 
 
 def _time_ns(value: Any) -> int:
@@ -166,8 +172,67 @@ async def serve(args: argparse.Namespace) -> None:
     emit("stats " + json.dumps(stats.summary()))
 
 
+class SinkProcess:
+    """This receiver as a child process; its stdout events land in `events`."""
+
+    def __init__(self, expect: int, latency: bool = False, port: int = 0) -> None:
+        cmd = [sys.executable, "-m", "tools.receiver.sink", "--port", str(port)]
+        cmd += ["--expect", str(expect)]
+        if latency:
+            cmd.append("--latency")
+        self.proc = subprocess.Popen(cmd, cwd=_REPO, stdout=subprocess.PIPE, text=True)
+        self.events: queue.Queue[tuple[str, str]] = queue.Queue()
+        self.count = 0
+        self.stats: dict[str, Any] = {}
+        self.first_ns = 0
+        self.done_ns = 0
+        self._port: queue.Queue[int] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+        self.port = self._port.get(timeout=30)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            kind, _, rest = line.strip().partition(" ")
+            if kind == "port":
+                self._port.put(int(rest))
+            elif kind == "stats":
+                self.stats = json.loads(rest)
+            elif kind in ("first", "count", "done"):
+                ns, n = rest.split()
+                self.count = int(n)
+                if kind == "first":
+                    self.first_ns = int(ns)
+                if kind == "done":
+                    self.done_ns = int(ns)
+            self.events.put((kind, rest))
+
+    def wait_for(self, kind: str, timeout: float) -> str | None:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                got, rest = self.events.get(timeout=left)
+            except queue.Empty:
+                return None
+            if got == kind:
+                return rest
+        return None
+
+    def stop(self) -> dict[str, Any]:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(30)
+        self._thread.join(5)
+        return self.stats
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benches.receiver", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m tools.receiver.sink", description=__doc__)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--expect", type=int, default=0, help="report `done` at this many entries")
     p.add_argument("--latency", action="store_true", help="decode entries for latency")
