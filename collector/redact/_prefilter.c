@@ -485,8 +485,9 @@ static inline int is_hex(unsigned char c) {
 }
 
 /* detect.py's `hex_id` exemption, the same rule: the digit group s[start .. end) has hex
- * letters right before and after it, in an all-hex token of 16+ characters (a trace id,
- * a hash). Exempting no more than the careful pass keeps the scan wider than it. */
+ * letters right before and after it, in an all-hex token of 16+ characters with letters
+ * inside it, not only at its ends (a trace id, a hash). Exempting no more than the
+ * careful pass keeps the scan wider than it. */
 static int hex_id_group(const unsigned char *s, Py_ssize_t start, Py_ssize_t end, Py_ssize_t n) {
     if (start == 0 || end >= n || is_digit(s[start - 1]) || !is_hex(s[start - 1]) ||
         is_digit(s[end]) || !is_hex(s[end]))
@@ -497,7 +498,11 @@ static int hex_id_group(const unsigned char *s, Py_ssize_t start, Py_ssize_t end
     if (hi - lo < 16) return 0;
     for (Py_ssize_t k = lo; k < hi; k++)
         if (!is_hex(s[k])) return 0;
-    return 1;
+    while (lo < hi && !is_digit(s[lo])) lo++; /* the outer letter blocks stripped, */
+    while (hi > lo && !is_digit(s[hi - 1])) hi--;
+    for (Py_ssize_t k = lo; k < hi; k++) /* a letter must remain */
+        if (!is_digit(s[k])) return 1;
+    return 0;
 }
 
 /* A field 2 label or key before the digits at s[start] (`DE2=`, `"f2": `, `"2":"`,

@@ -9,11 +9,11 @@ text.py writes the replacements. The rules, all from tables (cards.py, keys.py):
   digits is tested for brand, length and Luhn (12 digits only with a card word near or
   under a card-ish key); every window that is a card is masked (overlapping ones as
   one). Exempt, by name (`EXEMPTIONS`): a group longer than 19 digits (`long_run`:
-  snowflake ids, epoch ns, ICCIDs glued to more digits), a group inside a hex id
+  snowflake ids, epoch ns, ICCIDs glued to more digits); a group inside a hex id
   (`hex_id`: an all-hex token of 16+ characters with hex letters on both sides of the
-  group: trace ids, span ids, hashes), a group inside a UUID (`uuid`), a group inside
-  an IBAN whose mod-97 check holds (`iban`), a chain after `+` at a word start of at
-  most 15 digits (`e164_phone`).
+  group and inside the token, not only at its ends: trace ids, span ids, hashes); a
+  group inside a UUID (`uuid`); a group inside an IBAN whose mod-97 check holds
+  (`iban`); `+` at a word start and at most 15 digits (`e164_phone`).
 - **Structure** decides glued digits: an ISO 8583 LLVAR length equal to the digits that
   follow (`DE002=16…`), an ISO 8583 message (MTI, bitmap, field 2), an EMV TLV tag and
   length (`5A` PAN, `57` / `9F6B` track 2 equivalent, `56` track 1), a track separator
@@ -162,12 +162,14 @@ class Detector:
         card_context: bool = False,
         exempt: list[tuple[str, int, int]] | None = None,
         rules: int = Reason.ALL,
+        regions: list[tuple[int, int]] | None = None,
     ) -> list[Finding]:
         """Every finding in `text`, overlapping ones included (text.py resolves them).
         `exempt`, when given, collects (exemption name, start, end) of the digit groups
         an exemption kept out of the card windows. `rules`: the C pre-scan's reasons for
         this text (`Prefilter.reasons`, wider than these rules): a rule it did not see
-        cannot find anything here and is not run."""
+        cannot find anything here and is not run. `regions`: where chains can hold cards
+        (`Prefilter.card_spans`), else everywhere."""
         found: list[Finding] = []
         if rules & Reason.TRACK1 and "^" in text:
             found.extend(self._tracks1(text))
@@ -182,39 +184,61 @@ class Detector:
         if rules & Reason.NAME:
             found.extend(self._labels(text))
         if rules & Reason.CARD:
-            found.extend(self.chains(text, card_context, exempt))
+            found.extend(self.chains(text, card_context, exempt, regions))
         return found
 
     # --- bare PANs in chains of digit groups -------------------------------------------
     def chains(
-        self, text: str, card_context: bool, exempt: list[tuple[str, int, int]] | None = None
+        self,
+        text: str,
+        card_context: bool,
+        exempt: list[tuple[str, int, int]] | None = None,
+        regions: list[tuple[int, int]] | None = None,
     ) -> list[Finding]:
+        """Cards in chains of digit groups. `regions`: where to look (the C's
+        `card_spans`, chains holding a card window by its wider rules), else everywhere."""
         out: list[Finding] = []
-        ibans: list[tuple[int, int]] | None = None
-        for m in _LONG_CHAIN.finditer(text):
-            chain = m.group()
-            groups = [(g.start() + m.start(), g.end() + m.start()) for g in _GROUP.finditer(chain)]
-            if sum(e - s for s, e in groups) < MIN_LENGTH:
-                continue
-            if ibans is None:
-                ibans = _iban_spans(text)
-            if _phone(text, groups):
-                if exempt is not None:
-                    exempt.extend(("e164_phone", s, e) for s, e in groups)
-                continue
-            run: list[tuple[int, int]] = []
-            for s, e in groups:
-                why = _exemption(text, s, e, "-" in chain)
-                if why is None and any(a <= s and e <= b for a, b in ibans):
-                    why = "iban"
-                if why is None:
-                    run.append((s, e))
+        for lo, hi in regions if regions is not None else [(0, len(text))]:
+            for m in _LONG_CHAIN.finditer(text, lo, hi):
+                base = m.start()
+                groups = [(g.start() + base, g.end() + base) for g in _GROUP.finditer(m.group())]
+                if _phone(text, groups):
+                    if exempt is not None:
+                        exempt.extend(("e164_phone", s, e) for s, e in groups)
                     continue
-                if exempt is not None:
-                    exempt.append((why, s, e))
-                out.extend(self._windows(text, run, card_context))
-                run = []
+                found = self._chain(text, groups, card_context, exempt, "-" in m.group(), [])
+                if found:
+                    # an IBAN holding this chain opens at most 34 characters before it
+                    ibans = _iban_spans(text, max(0, base - 34), m.end() + 1)
+                    if ibans:  # rare: again, with the IBAN's groups exempt
+                        found = self._chain(text, groups, card_context, exempt, False, ibans)
+                out.extend(found)
+        return out
+
+    def _chain(
+        self,
+        text: str,
+        groups: list[tuple[int, int]],
+        card_context: bool,
+        exempt: list[tuple[str, int, int]] | None,
+        dashed: bool,
+        ibans: list[tuple[int, int]],
+    ) -> list[Finding]:
+        """The cards of one chain, its exempt groups splitting it."""
+        out: list[Finding] = []
+        run: list[tuple[int, int]] = []
+        for s, e in groups:
+            why = _exemption(text, s, e, dashed)
+            if why is None and any(a <= s and e <= b for a, b in ibans):
+                why = "iban"
+            if why is None:
+                run.append((s, e))
+                continue
+            if exempt is not None:
+                exempt.append((why, s, e))
             out.extend(self._windows(text, run, card_context))
+            run = []
+        out.extend(self._windows(text, run, card_context))
         return out
 
     @staticmethod
@@ -380,7 +404,11 @@ def _exemption(text: str, start: int, end: int, dashed: bool) -> str | None:
             lo -= 1
         while hi < len(text) and text[hi] in _ALNUM:
             hi += 1
-        if hi - lo >= _HEX_ID_MIN and all(c in _HEX for c in text[lo:hi]):
+        token = text[lo:hi]
+        # letters spread through it: some left once its outer letter blocks are stripped
+        # (`ab<PAN>cd` is a PAN between letters, not an id)
+        core = token.strip("abcdefABCDEF")
+        if len(token) >= _HEX_ID_MIN and all(c in _HEX for c in token) and not core.isdigit():
             return "hex_id"
     if dashed and (before == "-" or after == "-"):
         for m in _UUID.finditer(text, max(0, start - 36), min(len(text), end + 36)):
@@ -390,18 +418,23 @@ def _exemption(text: str, start: int, end: int, dashed: bool) -> str | None:
 
 
 def _phone(text: str, groups: list[tuple[int, int]]) -> bool:
-    """An E.164 phone number (ITU-T E.164): `+` at a word start, then at most 15 digits."""
+    """An E.164 phone number (ITU-T E.164): `+` at a word start, then at most 15 digits
+    (`+4915112345678`, `+44 20 7946 0958`). A 13-15 digit card written right after a `+`
+    at a word start is taken for a phone: named, documented, counted by the tests."""
     start = groups[0][0]
     if start < 1 or text[start - 1] != "+" or sum(e - s for s, e in groups) > 15:
         return False
     return start < 2 or text[start - 2] not in _ALNUM
 
 
-def _iban_spans(text: str) -> list[tuple[int, int]]:
+def _iban_spans(text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
     """IBANs (ISO 13616: country, check digits, BBAN; mod 97 == 1), compact or grouped by
-    spaces: their digits are an account, not a card, whatever a window of them reads as."""
+    spaces, opening in text[lo:hi]: their digits are an account, not a card, whatever a
+    window of them reads as."""
     spans = []
-    for m in _IBAN.finditer(text):
+    for m in _IBAN.finditer(text, lo):
+        if hi is not None and m.start() >= hi:
+            break
         found = m.group()
         for end in range(len(found), 14, -1):
             compact = found[:end].replace(" ", "")

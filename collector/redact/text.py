@@ -141,14 +141,20 @@ class TextRedactor:
         rules: int = 0,
     ) -> str:
         norm = normalize(text)
+        regions = None
         if norm.starts is not None:
             rules = Reason.ALL  # decoded: every rule, on what the raw bytes did not show
-        elif not rules:
-            rules = Reason.ALL
-            if self._prefilter is not None:
-                # the C's reasons for the raw text say which rules can hold
-                rules = self._prefilter.reasons(text.encode("utf-8", "surrogatepass"))
-        findings = self._detector.find(norm.text, card_context, None, rules)
+        elif self._prefilter is not None:
+            raw = text.encode("utf-8", "surrogatepass")
+            # the C's reasons for the raw text say which rules can hold, and its chains
+            # holding a card window where the detector's can (offsets are the text's:
+            # nothing was decoded and the text is ASCII)
+            rules = rules or self._prefilter.reasons(raw)
+            if rules & Reason.CARD and len(raw) == len(text):
+                regions = self._prefilter.card_spans(raw, card_context)
+        else:
+            rules = rules or Reason.ALL
+        findings = self._detector.find(norm.text, card_context, None, rules, regions)
         if norm.starts is not None:
             # Escapes are ambiguous (`%4604…` is `%46`+`04…` or `%`+`4604…`): the cards of
             # the raw reading count too, mapped onto the decoded text.
