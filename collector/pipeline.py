@@ -58,8 +58,11 @@ class Pipeline:
             s.name: SourceRoute(s, self.redactor, cfg.metadata, pod_meta, m.ROUTE)
             for s in cfg.sources
         }
+        # A trickle is read once per flush_interval (its chunk would wait that long anyway).
+        gather = float(cfg.forward.flush_interval)
+        secrets = _secrets(cfg)
         self.sources = [
-            FileSource(s, self.store, self.tracker, self.inflight, self._process, _secrets(cfg))
+            FileSource(s, self.store, self.tracker, self.inflight, self._process, secrets, gather)
             for s in cfg.sources
         ]
         self._stop_reading = asyncio.Event()

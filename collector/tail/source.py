@@ -43,6 +43,13 @@ Emit = Callable[[LineBatch], Awaitable[None]]
 
 # Reads of one file per round before the next file gets its turn.
 _READS_PER_TURN = 4
+# With inotify, the poll for what events cannot show (NFS writes, an overflowed queue).
+_SAFETY_POLL = 1.0
+
+
+def _loop_time(monotonic: float) -> float:
+    """A time.monotonic() instant on the running loop's clock."""
+    return asyncio.get_running_loop().time() + (monotonic - time.monotonic())
 
 
 class _Truncated:
@@ -102,8 +109,13 @@ class FileSource:
         inflight: InFlight,
         emit: Emit,
         secret_files: Collection[str] = (),
+        gather: float = 0.0,
     ) -> None:
         self.cfg = cfg
+        # A trickle of lines is read once per `gather` seconds after the first of them
+        # is noticed (the pipeline passes forward.flush_interval: the chunk would wait
+        # that long anyway, and its flush clock starts when the bytes were noticed).
+        self.gather = gather
         self.admission = Admission(cfg, secret_files)
         self.store = store
         self.tracker = tracker
@@ -128,6 +140,10 @@ class FileSource:
         self._released: dict[Identity, tuple[float, int]] = {}
         self.wakeup = asyncio.Event()  # data may have arrived: read
         self.rescan = asyncio.Event()  # files may have appeared or moved: discover
+        self._noticed = 0.0  # when an event first said data may be there (0: none since)
+        self._round_noticed = 0.0  # the same, for the batches of the read round under way
+        self._behind = False  # the last round left data unread (a flood): read on at once
+        self._real_dirs: dict[str, str] = {}  # open file's path -> its real directory
 
     # -- the loops -----------------------------------------------------------------------
     async def run(self, stopping: asyncio.Event) -> None:
@@ -143,29 +159,64 @@ class FileSource:
         try:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self._discover(stopping, watcher))
-                await self._read(stopping)
+                await self._read(stopping, watcher)
             await self.drain()
         finally:
             watcher.close(loop)
             self.close_all()
 
-    def _changed(self) -> None:
+    def _changed(self, files: bool) -> None:
+        if not self._noticed:
+            self._noticed = time.monotonic()
         self.wakeup.set()
-        self.rescan.set()
+        if files:
+            self.rescan.set()
+
+    def _poll_every(self, watcher: DirectoryWatcher) -> float:
+        """How long to sleep without an event: inotify covers local writes and names, so
+        with it the poll is a safety net (NFS, missed events) at most once a second."""
+        poll = float(self.cfg.poll_interval)
+        return max(poll, _SAFETY_POLL) if watcher.active else poll
 
     async def _discover(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
         while not stopping.is_set():
-            watcher.watch(watch_dirs(self.cfg.paths))
+            watcher.watch(watch_dirs(self.cfg.paths) | self._open_dirs())
             self.scan()
-            await self._sleep(stopping, self.rescan)
+            await self._sleep(stopping, self.rescan, self._poll_every(watcher))
 
-    async def _read(self, stopping: asyncio.Event) -> None:
+    def _open_dirs(self) -> set[str]:
+        """Where the open files really are (a glob's sub-directory, a link's target): their
+        writes wake the reader at once instead of at the next poll."""
+        paths = {r.path for r in self.readers.values()}
+        known = self._real_dirs
+        for path in paths - known.keys():
+            known[path] = os.path.dirname(os.path.realpath(path))
+        for path in known.keys() - paths:
+            del known[path]
+        return set(known.values())
+
+    async def _read(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
         while not stopping.is_set():
+            self._round_noticed, self._noticed = self._noticed, 0.0
             got_data = await self.read_round()
             await self.flush_idle(force=False)
             self.reap()
-            if not got_data:
-                await self._sleep(stopping, self.wakeup)
+            if got_data and self._behind:
+                continue  # a flood: the next round at once, in large batches
+            await self._sleep(stopping, self.wakeup, self._poll_every(watcher))
+            if self.gather and self._noticed and not stopping.is_set():
+                await self._gather(stopping, watcher)
+
+    async def _gather(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
+        """Let a trickle of lines gather until `gather` after the first was noticed, asleep:
+        one read, one batch, one scan per window instead of one per line written."""
+        watcher.pause()
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(_loop_time(self._noticed + self.gather)):
+                    await stopping.wait()
+        finally:
+            watcher.resume()
 
     async def drain(self, quiet: float = 1.0) -> None:
         """At shutdown: every file to EOF, then held and partial lines with their flags.
@@ -185,13 +236,11 @@ class FileSource:
                 await asyncio.sleep(min(self.cfg.poll_interval, quiet))
         await self.flush_idle(force=True)
 
-    async def _sleep(self, stopping: asyncio.Event, event: asyncio.Event) -> None:
+    async def _sleep(self, stopping: asyncio.Event, event: asyncio.Event, timeout: float) -> None:
         event.clear()
         waits = [asyncio.ensure_future(stopping.wait()), asyncio.ensure_future(event.wait())]
         try:
-            await asyncio.wait(
-                waits, timeout=self.cfg.poll_interval, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for w in waits:
                 w.cancel()
@@ -604,8 +653,12 @@ class FileSource:
     # -- reading -------------------------------------------------------------------------
     async def read_round(self) -> bool:
         """One fair turn over every file; whether any data was read."""
-        got = False
+        got = self._behind = False
         for reader in list(self.readers.values()):
+            if reader.fd >= 0 and reader not in self._waiting:
+                # copytruncate may have cut and refilled the file since the last round:
+                # never read new content from the old offset.
+                self._check_truncation(reader)
             for _ in range(_READS_PER_TURN):
                 if self.inflight.full:
                     m.TAIL_PAUSED.set(1)
@@ -617,7 +670,10 @@ class FileSource:
                 if batch is None:
                     break
                 got = True
+                batch.noticed = self._round_noticed
                 await self._hand_on(batch)
+            else:
+                self._behind = True  # this file's turn ended with data still coming
         for reader in self.readers.values():
             m.FILE_LAG_BYTES.labels(self.cfg.name, reader.name).set(reader.lag)
         return got

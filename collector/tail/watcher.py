@@ -3,6 +3,12 @@
 Polling stays the source of truth (and the fallback on kernels or filesystems without
 inotify, such as NFS): an event only cuts the sleep short, so a missed or overflowed
 event costs at most one poll interval, never data.
+
+Events say what changed: a write to a file (data to read) or a name that came, went or
+moved (files to discover), so an append does not make the tailer glob its directories.
+While the tailer gathers a trickle of lines it `pause`s the watcher: the kernel keeps the
+events (merging repeats of the same one), and the process sleeps instead of waking for
+every line an app writes.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import ctypes
 import ctypes.util
 import logging
 import os
+import struct
 from collections.abc import Callable
 
 log = logging.getLogger("collector.tail")
@@ -23,19 +30,26 @@ _IN_MOVED_FROM = 0x040
 _IN_MOVED_TO = 0x080
 _IN_CREATE = 0x100
 _IN_DELETE = 0x200
+_IN_Q_OVERFLOW = 0x4000
 _MASK = _IN_MODIFY | _IN_CLOSE_WRITE | _IN_MOVED_FROM | _IN_MOVED_TO | _IN_CREATE | _IN_DELETE
+# Events after which the globs may match other files (an overflow may hide any of them).
+_FILES = _IN_MOVED_FROM | _IN_MOVED_TO | _IN_CREATE | _IN_DELETE | _IN_Q_OVERFLOW
+_EVENT = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len (then the name)
 _IN_NONBLOCK = os.O_NONBLOCK
 _IN_CLOEXEC = os.O_CLOEXEC
 
 
 class DirectoryWatcher:
-    """Calls `on_change` whenever something happens in one of the watched directories."""
+    """Calls `on_change(files)` when something happens in a watched directory; `files` is
+    True when names came, went or moved, False when files were only written."""
 
-    def __init__(self, on_change: Callable[[], None]) -> None:
+    def __init__(self, on_change: Callable[[bool], None]) -> None:
         self.on_change = on_change
         self.fd = -1
         self._watched: set[str] = set()
         self._libc: ctypes.CDLL | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._paused = False
 
     def start(self, loop: asyncio.AbstractEventLoop) -> bool:
         """Start watching; False (and polling only) where inotify is not available."""
@@ -47,9 +61,25 @@ class DirectoryWatcher:
             return False
         if fd < 0:
             return False
-        self._libc, self.fd = libc, fd
+        self._libc, self.fd, self._loop = libc, fd, loop
         loop.add_reader(fd, self._drain)
         return True
+
+    @property
+    def active(self) -> bool:
+        """Whether inotify runs (events can be relied on for local writes)."""
+        return self.fd >= 0
+
+    def pause(self) -> None:
+        """Stop waking the loop; events wait in the kernel until `resume`."""
+        if self._loop is not None and self.fd >= 0 and not self._paused:
+            self._loop.remove_reader(self.fd)
+            self._paused = True
+
+    def resume(self) -> None:
+        if self._loop is not None and self.fd >= 0 and self._paused:
+            self._loop.add_reader(self.fd, self._drain)
+            self._paused = False
 
     def watch(self, directories: set[str]) -> None:
         if self._libc is None:
@@ -65,13 +95,26 @@ class DirectoryWatcher:
                 )
 
     def _drain(self) -> None:
+        files = False
         with contextlib.suppress(BlockingIOError, InterruptedError):
-            while os.read(self.fd, 65536):
-                pass
-        self.on_change()
+            while data := os.read(self.fd, 65536):
+                files = files or _names_changed(data)
+        self.on_change(files)
 
     def close(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.fd >= 0:
-            loop.remove_reader(self.fd)
+            if not self._paused:
+                loop.remove_reader(self.fd)
             os.close(self.fd)
             self.fd = -1
+
+
+def _names_changed(data: bytes) -> bool:
+    """Whether any event in `data` (a read of the inotify fd) is one of _FILES."""
+    offset = 0
+    while offset + _EVENT.size <= len(data):
+        _, mask, _, length = _EVENT.unpack_from(data, offset)
+        if mask & _FILES:
+            return True
+        offset += _EVENT.size + length
+    return False
