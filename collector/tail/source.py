@@ -173,13 +173,23 @@ class FileSource:
             self.rescan.set()
 
     def _poll_every(self, watcher: DirectoryWatcher) -> float:
-        """How long to sleep without an event: inotify covers local writes and names, so
-        with it the poll is a safety net (NFS, missed events) at most once a second."""
+        """How long discovery sleeps without an event: inotify covers local writes and
+        names, so with it the poll is a safety net (NFS, missed events) once a second."""
         poll = float(self.cfg.poll_interval)
         return max(poll, _SAFETY_POLL) if watcher.active else poll
 
+    def _read_every(self, watcher: DirectoryWatcher) -> float | None:
+        """How long the read loop sleeps without an event. With inotify, only as long as
+        a timer is due (a partial line's timeout, a rotated file to reap, a waiting copy):
+        discovery's safety poll wakes it for growth no event showed."""
+        if not watcher.active:
+            return float(self.cfg.poll_interval)
+        timed = self._waiting or any(r.buf or r.rotated for r in self.readers.values())
+        return _SAFETY_POLL if timed else None
+
     async def _discover(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
         while not stopping.is_set():
+            self.rescan.clear()  # events from now on ask for the next scan
             watcher.watch(watch_dirs(self.cfg.paths) | self._open_dirs())
             self.scan()
             await self._sleep(stopping, self.rescan, self._poll_every(watcher))
@@ -197,13 +207,14 @@ class FileSource:
 
     async def _read(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
         while not stopping.is_set():
+            self.wakeup.clear()  # events from now on ask for the next round
             self._round_noticed, self._noticed = self._noticed, 0.0
             got_data = await self.read_round()
             await self.flush_idle(force=False)
             self.reap()
             if got_data and self._behind:
                 continue  # a flood: the next round at once, in large batches
-            await self._sleep(stopping, self.wakeup, self._poll_every(watcher))
+            await self._sleep(stopping, self.wakeup, self._read_every(watcher))
             if self.gather and self._noticed and not stopping.is_set():
                 await self._gather(stopping, watcher)
 
@@ -236,8 +247,11 @@ class FileSource:
                 await asyncio.sleep(min(self.cfg.poll_interval, quiet))
         await self.flush_idle(force=True)
 
-    async def _sleep(self, stopping: asyncio.Event, event: asyncio.Event, timeout: float) -> None:
-        event.clear()
+    async def _sleep(
+        self, stopping: asyncio.Event, event: asyncio.Event, timeout: float | None
+    ) -> None:
+        """Until `event` (cleared by the caller before its work, so that nothing set during
+        the work is lost), `stopping`, or `timeout`."""
         waits = [asyncio.ensure_future(stopping.wait()), asyncio.ensure_future(event.wait())]
         try:
             await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
@@ -254,6 +268,8 @@ class FileSource:
         """
         for reader in list(self.readers.values()):
             self._check_truncation(reader)
+            if reader.size > reader.read_pos:
+                self.wakeup.set()  # grown without an event (NFS, a missed one): read it
         seen: set[Identity] = set()
         present: set[tuple[str, Identity]] = set()
         candidates: list[tuple[str, Identity]] = []
