@@ -19,7 +19,7 @@ from tests.support.collector import (
     wait_until,
     write_config,
 )
-from tests.support.receiver import FluentReceiver
+from tools.receiver import FluentReceiver
 
 REPO = Path(__file__).resolve().parents[1]
 SIGHUP_IGNORED = "SIGHUP ignored: the config is read at start only; restart to apply a new one"
