@@ -104,3 +104,19 @@ def test_custom_rules_anchored_apply_to_every_string_they_match(pattern: str, va
     assert records[1]["m"] != value
     assert records[0] == {"m": "plain"}
     assert r.redact_text(value) != value
+
+
+def test_the_unicode_table_handed_to_the_c_is_the_normalisers_own() -> None:
+    """`unicode_ranges` asks only the first two planes (start-up cost); it must still be
+    every code point `unicode_class` changes, on this Python's Unicode database."""
+    from collector.redact.normalize import unicode_class, unicode_ranges
+
+    slow: list[tuple[int, int]] = []
+    for cp in range(0x80, 0x110000):
+        if 0xD800 <= cp <= 0xDFFF or unicode_class(chr(cp)) == chr(cp):
+            continue
+        if slow and slow[-1][1] == cp - 1:
+            slow[-1] = (slow[-1][0], cp)
+        else:
+            slow.append((cp, cp))
+    assert unicode_ranges() == slow
