@@ -25,13 +25,13 @@ import yaml
 
 from collector.config import Config, parse_config
 from collector.flow import LineBatch
-from collector.parse.metadata import pod_metadata
-from collector.records import SourceRoute
+from collector.forward.encoder import encode_entries
 from collector.redact import Redactor
 from collector.redact.scan import prefilter_form
-from collector.ship.encoder import encode_entries
-from collector.simulator import PaymentLogs
+from collector.route.metadata import pod_metadata
+from collector.route.records import SourceRoute
 from collector.tail.lines import split_records
+from tools.simulator import PaymentLogs
 
 READ = 64 * 1024  # the default read_chunk_bytes: one batch per read
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from collector.simulator import write_file
 from tests.support.collector import (
     CollectorProcess,
     checkpoint_offsets,
@@ -21,13 +20,14 @@ from tests.support.collector import (
     write_config,
 )
 from tests.support.receiver import REPO, FluentReceiver
+from tools.simulator import write_file
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def simulator(out: Path, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "collector.simulator", "--out", str(out), *args], cwd=REPO
+        [sys.executable, "-m", "tools.simulator", "--out", str(out), *args], cwd=REPO
     )
 
 
