@@ -18,8 +18,7 @@ import yaml
 from collector.forward.config import ForwardConfig
 from collector.metrics.config import MetricsConfig
 from collector.redact.config import RedactConfig
-from collector.route.config import MetadataConfig
-from collector.tail.config import SourceConfig
+from collector.route.config import MetadataConfig, SourceConfig
 from collector.units import ByteSize, Seconds, dec_hook
 from collector.validate import check_config, check_host
 
@@ -31,18 +30,22 @@ class PipelineConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     max_in_flight_bytes: ByteSize = ByteSize(8 * 1024 * 1024)
     # On SIGTERM: read to EOF, ship, wait this long for acks, save checkpoints, exit 0.
     shutdown_timeout: Seconds = Seconds(20.0)
+    # Checkpoints are written at most this often (and at exit)
     checkpoint_interval: Seconds = Seconds(1.0)
     # Checkpoints of files gone for longer than this are forgotten.
     checkpoint_expiry: Seconds = Seconds(7 * 86400.0)
 
 
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    # The collector's own JSON-lines logs on stderr
     level: typing.Literal["debug", "info", "warning", "error"] = "info"
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     sources: list[SourceConfig]
     forward: ForwardConfig
+    # Where `checkpoints.json` lives; must be writable and survive container restarts (an `emptyDir`
+    # does)
     checkpoint_dir: str = "/var/lib/collector"
     redact: RedactConfig = msgspec.field(default_factory=RedactConfig)
     metrics: MetricsConfig = msgspec.field(default_factory=MetricsConfig)

@@ -13,8 +13,12 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     """One receiver, or a pool of them when `host` resolves to several addresses (a
     headless Kubernetes Service): each address becomes a server with this weight."""
 
+    # Receiver hostname or IP; a name resolving to several addresses (a headless Service) is several
+    # servers, re-resolved every `resolve_interval`
     host: str
+    # TCP port
     port: int = 24224
+    # Share of chunks among ready primaries
     weight: int = 1
     # Used only while every non-standby server is down.
     standby: bool = False
@@ -29,9 +33,11 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
 
 
 class TLSConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    # Connect to the receivers with TLS.
     enabled: bool = False
     ca_file: str | None = None  # default: the system's trusted CAs
     cert_file: str | None = None  # client certificate (mutual TLS), with key_file
+    # The client certificate's private key (mutual TLS), with cert_file.
     key_file: str | None = None
     server_name: str | None = None  # default: the server's configured host
     verify: bool = True  # false turns off CA and name checks (tests only)
@@ -47,12 +53,20 @@ class SecurityConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     named environment variable."""
 
     self_hostname: str | None = None  # default: the pod's hostname
+    # The `<security>` shared key (exactly one of shared_key, _file, _env); enables the
+    # HELO/PING/PONG handshake, and the server's digest is checked.
     shared_key: str | None = None
+    # The shared key read from this file (a mounted Secret).
     shared_key_file: str | None = None
+    # The shared key read from this environment variable.
     shared_key_env: str | None = None
+    # The user of the receiver's `user_auth` (with a password).
     username: str | None = None
+    # The password of `user_auth`, inline (exactly one of password, _file, _env).
     password: str | None = None
+    # The password read from this file (a mounted Secret).
     password_file: str | None = None
+    # The password read from this environment variable.
     password_env: str | None = None
 
     def __post_init__(self) -> None:
@@ -74,15 +88,26 @@ class ForwardConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     # true: at-least-once (a chunk counts as delivered when the receiver acks it);
     # false: at-most-once (delivered once written to the socket).
     require_ack: bool = True
+    # `gzip` sends CompressedPackedForward.
     compress: Literal["none", "gzip"] = "none"
     compress_level: int = 1  # gzip level: 1 is ~2.4x faster than 6 for ~10 % more bytes
+    # A chunk is closed at this size, at chunk_max_records, or flush_interval after its first
+    # record, whichever comes first.
     chunk_max_bytes: ByteSize = ByteSize(1024 * 1024)
+    # A chunk is closed at this many records (or at chunk_max_bytes, or flush_interval).
     chunk_max_records: int = 10000
+    # A chunk is sent this long after its first record at the latest; a trickle of lines is
+    # also read once per flush_interval (docs/decisions.md).
     flush_interval: Seconds = Seconds(1.0)
+    # Chunks sent and not yet acked; reading waits beyond it
     max_chunks_in_flight: int = 8
+    # TCP connect, TLS and handshake replies
     connect_timeout: Seconds = Seconds(5.0)
+    # A chunk not acked this long is resent (same or another server)
     ack_timeout: Seconds = Seconds(30.0)
+    # The first retry's backoff; it doubles (with jitter) up to retry_max.
     retry_initial: Seconds = Seconds(0.5)
+    # The cap of the exponential backoff between retries.
     retry_max: Seconds = Seconds(30.0)
     # 0 = retry forever (the files are the buffer); >0 drops a chunk after that many sends.
     retry_limit: int = 0

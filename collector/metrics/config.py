@@ -44,10 +44,14 @@ class MatchCondition(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     in a JSON log and a string in a logfmt one.
     """
 
+    # The record field tested (a dotted path: `payment.method`).
     field: str
+    # The field's value equals this.
     equals: Scalar | None = None
+    # The field's value is one of these.
     in_: list[Scalar] | None = msgspec.field(default=None, name="in")
     regex: str | None = None  # searched (not anchored): use ^...$ to anchor
+    # true: the field is present; false: it is absent.
     exists: bool | None = None
 
     def __post_init__(self) -> None:
@@ -76,10 +80,13 @@ class DerivedMetric(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     histogram: observes `field * scale` (e.g. `latency_ms` with scale 0.001 → seconds).
     """
 
+    # The metric's name (Prometheus rules; the `collector_` prefix is ours).
     name: str
     type: Literal["counter", "gauge", "histogram"]
+    # The HELP text.
     help: str = ""
     field: str | None = None  # the numeric field (required for gauge / histogram)
+    # The field's value is multiplied by this (0.001: milliseconds to seconds).
     scale: float = 1.0
     buckets: list[float] | None = None  # histogram only; default DEFAULT_BUCKETS
     labels: dict[str, str] = {}  # label name -> record field (dotted path)
@@ -137,7 +144,9 @@ class TextfileConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
 
 
 class MetricsConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    # Serve /metrics, /healthz and /readyz.
     enabled: bool = True
+    # `/metrics` (Prometheus text; OpenMetrics when asked), `/healthz`, `/readyz`
     listen: str = "0.0.0.0:2020"
     # /readyz fails when chunks are pending and nothing was acked for this long.
     ready_window: Seconds = Seconds(60.0)

@@ -21,12 +21,19 @@ class ParserOptions(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     without an offset (Spring Boot 2's default layout, for one).
     """
 
+    # The field holding the event time (default: the format's own time field).
     time_key: str | None = None
+    # `auto` (RFC 3339 and epoch s/ms/µs/ns), one of the named forms, or a strptime pattern.
     time_format: str = "auto"
+    # Keep the time field in the record after taking the event time from it.
     keep_time_key: bool = True
+    # The zone of times written without an offset.
     timezone: str = "UTC"
+    # For `format: regex`: a regex with named groups, one field per group.
     regex: str | None = None
+    # Field -> type, converted after parsing (a `regex` group or a logfmt value is text).
     types: dict[str, Literal["int", "float", "bool", "str"]] = {}
+    # Where text goes: a `text` line, a line that does not parse, a non-object JSON value.
     message_key: str = "message"
 
     def __post_init__(self) -> None:
