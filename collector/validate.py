@@ -26,7 +26,7 @@ from collector.tail.lines import joiner_for
 
 if TYPE_CHECKING:  # config imports this module
     from collector.config import Config
-    from collector.tail.config import SourceConfig
+    from collector.route.config import SourceConfig
 
 _PEM = b"-----BEGIN "
 

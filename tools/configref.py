@@ -45,7 +45,17 @@ every check `collector run` runs and reports each problem as `key.path: reason` 
 
 
 def _comments(cls: type) -> dict[str, str]:
-    """Field name -> the comment lines directly above it, or the comment on its line."""
+    """Field name -> the comment lines directly above it, or the comment on its line, in
+    the class or the Struct it extends (`SourceConfig` adds to tail's `TailConfig`)."""
+    out: dict[str, str] = {}
+    for base in reversed(cls.__mro__):
+        if base is not cls and issubclass(base, msgspec.Struct) and base is not msgspec.Struct:
+            out.update(_own_comments(base))
+    out.update(_own_comments(cls))
+    return out
+
+
+def _own_comments(cls: type) -> dict[str, str]:
     try:
         source = textwrap.dedent(inspect.getsource(cls))
     except (OSError, TypeError):

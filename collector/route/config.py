@@ -1,8 +1,23 @@
-"""Config of the pod metadata added to every record (`metadata:`)."""
+"""Config of what a source's route does: one `sources:` entry whole, and `metadata:`."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
+
+from collector.parse.config import ParserOptions
+from collector.tail.config import TailConfig
+
+
+class SourceConfig(TailConfig, forbid_unknown_fields=True, omit_defaults=True):
+    """One `sources:` entry: a set of globs read, parsed and tagged alike."""
+
+    format: Literal["json", "spring", "envoy", "nginx", "logfmt", "regex", "text"] = "json"
+    parser: ParserOptions = msgspec.field(default_factory=ParserOptions)
+    # structured: each line becomes a map; raw: the redacted line is shipped under `log`.
+    mode: Literal["structured", "raw"] = "structured"
+    tag: str = "collector.${source}"
 
 
 class MetadataConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -16,10 +16,9 @@ import msgspec
 from collector.flow import FLAG_PARTIAL, FLAG_TRUNCATED, LineBatch
 from collector.parse import PARSE_ERROR_KEY, Parser, ParseResult, make_parser
 from collector.redact import Redactor
-from collector.route.config import MetadataConfig
+from collector.route.config import MetadataConfig, SourceConfig
 from collector.route.counters import UNCOUNTED, RouteCounters
 from collector.route.tag import TagTemplate
-from collector.tail.config import SourceConfig
 
 log = logging.getLogger("collector.route")
 

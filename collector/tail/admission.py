@@ -15,7 +15,7 @@ import os
 import stat
 from collections.abc import Collection
 
-from collector.tail.config import SourceConfig
+from collector.tail.config import TailConfig
 from collector.tail.fingerprint import Identity, identity_of
 
 # Opening never blocks (a FIFO swapped in after the check) and never takes a terminal.
@@ -36,7 +36,7 @@ def base_dir(pattern: str) -> str:
 class Admission:
     """Decides, per open file, whether the source may read it (`refusal` says why not)."""
 
-    def __init__(self, cfg: SourceConfig, secret_files: Collection[str] = ()) -> None:
+    def __init__(self, cfg: TailConfig, secret_files: Collection[str] = ()) -> None:
         self._dirs = [base_dir(p) for p in cfg.paths] + list(cfg.follow_symlinks_into)
         self._secret_files = list(secret_files)
 

@@ -1,4 +1,4 @@
-"""Config of a file source: which files, how to read them, how lines become records."""
+"""Config of tailing: which files a source reads, and how it reads them into lines."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from typing import Literal
 
 import msgspec
 
-from collector.parse.config import ParserOptions
 from collector.units import ByteSize, Seconds
 
 
@@ -30,8 +29,8 @@ class MultilineConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=
             raise ValueError("start_pattern: required when mode is start_pattern")
 
 
-class SourceConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    """One `sources:` entry: a set of globs read, parsed and tagged alike."""
+class TailConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """What tail/ reads of a `sources:` entry: which files, and how they become lines."""
 
     name: str
     paths: list[str]
@@ -39,11 +38,6 @@ class SourceConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     # Files are read only where they lie under the globs' own directories; a symlink (or
     # a linked directory) that leads elsewhere is refused unless it leads under one of these.
     follow_symlinks_into: list[str] = []
-    format: Literal["json", "spring", "envoy", "nginx", "logfmt", "regex", "text"] = "json"
-    parser: ParserOptions = msgspec.field(default_factory=ParserOptions)
-    # structured: each line becomes a map; raw: the redacted line is shipped under `log`.
-    mode: Literal["structured", "raw"] = "structured"
-    tag: str = "collector.${source}"
     read_from: Literal["head", "tail"] = "head"
     max_line_bytes: ByteSize = ByteSize(64 * 1024)
     read_chunk_bytes: ByteSize = ByteSize(64 * 1024)

@@ -12,7 +12,7 @@ import os
 import time
 
 from collector.flow import FLAG_PARTIAL, FLAG_TRUNCATED, LineBatch
-from collector.tail.config import SourceConfig
+from collector.tail.config import TailConfig
 from collector.tail.discovery import display_path
 from collector.tail.fingerprint import (
     FINGERPRINT_BYTES,
@@ -39,7 +39,7 @@ class FileReader:
 
     def __init__(
         self,
-        source: SourceConfig,
+        source: TailConfig,
         fd: int,
         path: str,
         identity: Identity,

@@ -21,7 +21,7 @@ from collector.flow import InFlight, LineBatch
 from collector.metrics import pipeline as m
 from collector.tail.admission import OPEN_FLAGS, Admission
 from collector.tail.checkpoint import AckTracker, CheckpointStore
-from collector.tail.config import SourceConfig
+from collector.tail.config import TailConfig
 from collector.tail.discovery import discover, display_path, watch_dirs
 from collector.tail.fingerprint import (
     FINGERPRINT_BYTES,
@@ -103,7 +103,7 @@ class FileSource:
 
     def __init__(
         self,
-        cfg: SourceConfig,
+        cfg: TailConfig,
         store: CheckpointStore,
         tracker: AckTracker,
         inflight: InFlight,

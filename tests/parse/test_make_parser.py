@@ -7,7 +7,7 @@ import pytest
 
 from collector.parse import FORMATS, make_parser
 from collector.parse.config import ParserOptions
-from collector.tail.config import SourceConfig
+from collector.route.config import SourceConfig
 
 
 def test_every_configurable_format_has_a_parser() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from collector.flow import InFlight, LineBatch
 from collector.tail.checkpoint import AckTracker, CheckpointStore
-from collector.tail.config import SourceConfig
+from collector.tail.config import TailConfig
 from collector.tail.source import FileSource
 
 
@@ -39,7 +39,7 @@ class Harness:
         self.state = tmp / "state"
         opts: dict[str, object] = {"poll_interval": 0.01, "rotate_wait": 0.05}
         opts.update(source)
-        self.cfg = SourceConfig(name="t", paths=[str(self.logs / pattern)], **opts)  # type: ignore[arg-type]
+        self.cfg = TailConfig(name="t", paths=[str(self.logs / pattern)], **opts)  # type: ignore[arg-type]
         self.batches: list[LineBatch] = []
         self.tickets: list[object] = []
         self.auto_ack = True
