@@ -40,7 +40,14 @@ from collector.redact.cards import (
     lengths_for,
     luhn_ok,
 )
-from collector.redact.keys import CARD_WORD, KeyClassifier, KeyKind, names_pattern, qualified
+from collector.redact.keys import (
+    CARD_WORD,
+    ISO_FIELD_KEY,
+    KeyClassifier,
+    KeyKind,
+    names_pattern,
+    qualified,
+)
 from collector.redact.scan import Reason
 
 # What a finding asks for: a PAN's digits masked, a value removed, an expiry masked.
@@ -125,16 +132,18 @@ def is_date(value: str) -> bool:
     return _DATE.fullmatch(value.strip()) is not None
 
 
-def pan_value_digits(value: str) -> str | None:
+def pan_value_digits(value: str, llvar: bool = True) -> str | None:
     """The card number a PAN-labelled value holds, whatever its checksum: 12-19 digits with
-    separators, or an ISO 8583 LLVAR (`16` + 16 digits); None otherwise."""
+    separators, or (`llvar`: an ISO 8583 field 2) an LLVAR (`16` + 16 digits); None
+    otherwise."""
     digits = _PAN_VALUE_SEPS.sub("", value.strip())
     if not digits.isdigit() or not digits.isascii():
         return None
     # the length says where the PAN starts; trusted when what follows is a card (a
     # non-card value that happens to open with its length is masked whole instead)
     if (
-        len(digits) >= MIN_LENGTH + 2
+        llvar
+        and len(digits) >= MIN_LENGTH + 2
         and int(digits[:2]) == len(digits) - 2
         and (is_pan(digits[2:], card_context=True) or len(digits) > MAX_LENGTH)
     ):
@@ -385,8 +394,9 @@ class Detector:
                 kind = self._keys.kind(text[start : more.end()])
                 if kind not in (KeyKind.NONE, KeyKind.CARDISH):
                     spans = _values_after(text, more.end(), False, kind != KeyKind.PAN)
+            iso = ISO_FIELD_KEY.fullmatch(text[start:end]) is not None
             for vs, ve in spans:
-                finding = _label_finding(text, vs, ve, kind)
+                finding = _label_finding(text, vs, ve, kind, iso)
                 if finding is not None:
                     out.append(finding)
         return out
@@ -553,7 +563,7 @@ def _values_after(text: str, pos: int, xml: bool, bare: bool) -> list[tuple[int,
     return [(i, m.end())] if m is not None else []
 
 
-def _label_finding(text: str, start: int, end: int, kind: int) -> Finding | None:
+def _label_finding(text: str, start: int, end: int, kind: int, iso: bool) -> Finding | None:
     value = text[start:end]
     if kind == KeyKind.SAD:
         if value.strip().lower() in _NOT_VALUES:
@@ -565,7 +575,7 @@ def _label_finding(text: str, start: int, end: int, kind: int) -> Finding | None
             return None
         end = chain.end()
         value = chain.group()
-        pan = pan_value_digits(value)
+        pan = pan_value_digits(value, iso)
         if pan is None:
             return None
         if value.isdigit() and len(value) == len(pan) + 2:

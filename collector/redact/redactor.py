@@ -21,6 +21,7 @@ from collector.redact.config import RedactConfig
 from collector.redact.detect import is_date, pan_value_digits
 from collector.redact.keys import (
     EXPIRY_NAMES,
+    ISO_FIELD_KEY,
     PAN_NAMES,
     SAD_NAMES,
     KeyClassifier,
@@ -48,6 +49,13 @@ _MAX_CARD_INT = 10**MAX_LENGTH
 _DIGIT = re.compile(r"[0-9]")
 _KEY_CACHE_LIMIT = 4096
 _KEY_CACHE_MAX_LEN = 64
+
+
+def _is_iso(key: Any) -> bool:
+    """Whether a PAN key is an ISO 8583 field-2 key (its value may open with LLVAR)."""
+    return isinstance(key, str) and ISO_FIELD_KEY.fullmatch(key) is not None
+
+
 # Under a card object (`"card": {"number": …}`, Stripe's `card[number]`), these say PAN.
 _CARD_NUMBER_KEYS = frozenset(("number", "Number", "NUMBER", "num", "no", "pan", "PAN"))
 
@@ -329,7 +337,7 @@ class Redactor:
             zip(found.locations, found.values, strict=True)
         ):
             if i in pans:
-                container[key] = self._pan(value, 1, walk)
+                container[key] = self._pan(value, 1, walk, _is_iso(key))
             elif value in needs:
                 container[key] = walk.text(self.text, container, key, value, i in context)
         for container, key, rule in found.actions:
@@ -490,7 +498,7 @@ class Redactor:
                 out[key] = self._value(value, depth, walk, True)
                 walk.expiry_keys.append((out, key))
             else:  # PAN
-                out[key] = self._pan(value, depth, walk)
+                out[key] = self._pan(value, depth, walk, _is_iso(key))
         return out
 
     def _value(self, value: Any, depth: int, walk: _Walk, ctx: bool) -> Any:
@@ -555,14 +563,15 @@ class Redactor:
         walk.count(rule)
         return REDACTED
 
-    def _pan(self, value: Any, depth: int, walk: _Walk) -> Any:
+    def _pan(self, value: Any, depth: int, walk: _Walk, iso: bool) -> Any:
         """A value under a key that says it holds a card number (`card_number`, ISO field
-        2, `pans`): 12-19 digits are masked whatever their checksum, an LLVAR length
-        prefix understood; anything else goes through the walk in card context."""
+        2, `pans`): 12-19 digits are masked whatever their checksum, the LLVAR length
+        prefix understood under an ISO 8583 field-2 key (`iso`); anything else goes
+        through the walk in card context."""
         if depth > self._max_depth:
             raise _FailClosed("too_deep")
         if isinstance(value, list):
-            return [self._pan(v, depth + 1, walk) for v in value]
+            return [self._pan(v, depth + 1, walk, iso) for v in value]
         if isinstance(value, int | float) and not isinstance(value, bool):
             if isinstance(value, float) and not value.is_integer():
                 return value
@@ -572,7 +581,7 @@ class Redactor:
         else:
             run = None
         if run is not None and run.isascii():
-            pan = pan_value_digits(run)
+            pan = pan_value_digits(run, iso)
             if pan is not None:
                 walk.count("pan")
                 ll = run[:2] if run.isdigit() and len(run) == len(pan) + 2 else ""
