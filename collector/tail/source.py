@@ -1,10 +1,10 @@
-"""Run one source: discover its files, tell rotations apart, read them all fairly.
+"""Run one source: discover its files, open them, read them all fairly, close them.
 
-Each file is identified by (device, inode) plus the fingerprint of its first bytes (see
-fingerprint.py). That one decision settles the hard cases: a renamed file keeps its
-reader and is drained through its open handle; a copytruncate copy is recognised by its
-first bytes and read on from where the original was; a reused inode with other content
-is a new file; on restart, files are matched to checkpoints by identity, not by name.
+The read loop and its cadence (a round per wake-up, a trickle gathered per
+flush_interval, a flood read on at once), discovery on its own task, the handle budget
+(max_open_files) and the drain at shutdown. Each file is identified by (device, inode)
+plus the fingerprint of its first bytes (fingerprint.py); which file continues which
+(rename, copytruncate, a restart's checkpoints) is settled in rotation.py.
 """
 
 from __future__ import annotations
@@ -23,18 +23,9 @@ from collector.tail.admission import OPEN_FLAGS, Admission
 from collector.tail.checkpoint import AckTracker, CheckpointStore
 from collector.tail.config import TailConfig
 from collector.tail.discovery import discover, display_path, watch_dirs
-from collector.tail.fingerprint import (
-    FINGERPRINT_BYTES,
-    MIN_MATCH_BYTES,
-    Fingerprint,
-    Identity,
-    fingerprint_fd,
-    holds_before,
-    identity_of,
-    same_prefix,
-    same_start,
-)
+from collector.tail.fingerprint import Identity, identity_of
 from collector.tail.reader import FileReader
+from collector.tail.rotation import Rotation, Start
 from collector.tail.watcher import DirectoryWatcher
 
 log = logging.getLogger("collector.tail")
@@ -50,52 +41,6 @@ _SAFETY_POLL = 1.0
 def _loop_time(monotonic: float) -> float:
     """A time.monotonic() instant on the running loop's clock."""
     return asyncio.get_running_loop().time() + (monotonic - time.monotonic())
-
-
-class _Truncated:
-    """What a file was before copytruncate cut it, so its copy can be matched: its first
-    bytes, and the bytes just before where it was handed on to (`tail`, a digest)."""
-
-    __slots__ = ("file_key", "fingerprint", "handed_offset", "tail", "until")
-
-    def __init__(
-        self,
-        fingerprint: Fingerprint,
-        handed_offset: int,
-        file_key: str,
-        until: float,
-        tail: str,
-    ) -> None:
-        self.fingerprint = fingerprint
-        self.handed_offset = handed_offset
-        self.file_key = file_key
-        self.until = until
-        self.tail = tail
-
-
-class _Start:
-    """Where a newly found file is read from, and what its checkpoint may say meanwhile.
-
-    For a copy of a file still being acked, `read_from` is where the original was handed
-    on to, `checkpoint` the original's acked watermark, and `origin` the original's ticket
-    key: the copy's own acks may not move its checkpoint while the original's are pending.
-    A copy of a file that is still whole (copytruncate copied it and has not cut it yet)
-    `waits_for` that file: until the cut, the original still delivers those bytes itself.
-    """
-
-    __slots__ = ("checkpoint", "origin", "read_from", "waits_for")
-
-    def __init__(
-        self,
-        read_from: int,
-        checkpoint: int | None = None,
-        origin: str | None = None,
-        waits_for: FileReader | None = None,
-    ) -> None:
-        self.read_from = read_from
-        self.checkpoint = read_from if checkpoint is None else checkpoint
-        self.origin = origin
-        self.waits_for = waits_for
 
 
 class FileSource:
@@ -122,12 +67,6 @@ class FileSource:
         self.inflight = inflight
         self.emit = emit
         self.readers: dict[Identity, FileReader] = {}
-        self._truncated: list[_Truncated] = []
-        # origin ticket key -> copies reading on from it; copy identity key -> held commit
-        self._copies: dict[str, list[FileReader]] = {}
-        self._held: dict[str, int] = {}
-        # copies found before their original was cut -> (original, give up at)
-        self._waiting: dict[FileReader, tuple[FileReader, float]] = {}
         self._first_scan = True
         self._full_warned = False
         # read_from: tail, first start: the files found then begin at their end
@@ -144,6 +83,8 @@ class FileSource:
         self._round_noticed = 0.0  # the same, for the batches of the read round under way
         self._behind = False  # the last round left data unread (a flood): read on at once
         self._real_dirs: dict[str, str] = {}  # open file's path -> its real directory
+        # which file continues which (copytruncate, rename); shares `readers`
+        self.rotation = Rotation(cfg, store, tracker, self.readers, self.wakeup.set)
 
     # -- the loops -----------------------------------------------------------------------
     async def run(self, stopping: asyncio.Event) -> None:
@@ -184,7 +125,7 @@ class FileSource:
         discovery's safety poll wakes it for growth no event showed."""
         if not watcher.active:
             return float(self.cfg.poll_interval)
-        timed = self._waiting or any(r.buf or r.rotated for r in self.readers.values())
+        timed = self.rotation.waiting or any(r.buf or r.rotated for r in self.readers.values())
         return _SAFETY_POLL if timed else None
 
     async def _discover(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
@@ -208,7 +149,8 @@ class FileSource:
     async def _read(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
         while not stopping.is_set():
             self.wakeup.clear()  # events from now on ask for the next round
-            self._round_noticed, self._noticed = self._noticed, 0.0
+            if not self._catching_up():
+                self._round_noticed, self._noticed = self._noticed, 0.0
             got_data = await self.read_round()
             await self.flush_idle(force=False)
             self.reap()
@@ -217,6 +159,16 @@ class FileSource:
             await self._sleep(stopping, self.wakeup, self._read_every(watcher))
             if self.gather and self._noticed and not stopping.is_set():
                 await self._gather(stopping, watcher)
+
+    def _catching_up(self) -> bool:
+        """Whether this round reads on through a gathered burst: its batches keep the
+        burst's noticed time, so that none of it waits a second flush_interval in a newer
+        chunk. Not past twice the window: a flood then fills chunks as it always did."""
+        return bool(
+            self._behind
+            and self._round_noticed
+            and time.monotonic() - self._round_noticed < 2 * self.gather
+        )
 
     async def _gather(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
         """Let a trickle of lines gather until `gather` after the first was noticed, asleep:
@@ -267,7 +219,7 @@ class FileSource:
         is compared with what the open ones hold now when deciding whether it is a copy.
         """
         for reader in list(self.readers.values()):
-            self._check_truncation(reader)
+            self.rotation.check_truncation(reader)
             if reader.size > reader.read_pos:
                 self.wakeup.set()  # grown without an event (NFS, a missed one): read it
         seen: set[Identity] = set()
@@ -293,11 +245,11 @@ class FileSource:
         if self._first_scan and self.cfg.read_from == "tail" and not self.store.existed:
             self._initial = {ident for _, ident in candidates}
         self._mark_rotated(seen)
-        self._settle_waiting()  # first: a file released here may be a new file's original
+        self.rotation.settle_waiting()  # first: a file released here may be a new file's original
         self._open_candidates(candidates)
         self._first_scan = False
         now = time.monotonic()
-        self._truncated = [t for t in self._truncated if t.until > now]
+        self.rotation.forget_old_cuts(now)
         self._refused = {k: v for k, v in self._refused.items() if k in present}
         self._warned &= present
         self._released = {i: r for i, r in self._released.items() if i in seen}
@@ -374,11 +326,8 @@ class FileSource:
             and reader.eof_since is not None
             and reader.lag == 0
             and not reader.buf
-            and reader not in self._waiting
             and self.tracker.pending(reader.file_key) == 0
-            and reader.file_key not in self._copies
-            and reader.identity.key not in self._held
-            and not any(reader in copies for copies in self._copies.values())
+            and self.rotation.settled(reader)
         )
 
     def _refuse(self, path: str, ident: Identity, reason: str) -> None:
@@ -420,17 +369,11 @@ class FileSource:
         reader.grow_fingerprint()
         if start.read_from:
             # Where this file starts is itself a checkpoint (a copy continues another file's).
-            self._save(reader, start.checkpoint)
-        if start.waits_for is not None:
-            self._waiting[reader] = (
-                start.waits_for,
-                time.monotonic() + self.cfg.rotate_wait * 4 + 1.0,
-            )
+            self.rotation.save(reader, start.checkpoint)
         self.readers[ident] = reader
         self.wakeup.set()  # the read loop may be asleep; this file may hold data already
-        self._register(reader, start.checkpoint)
-        if start.origin is not None:
-            self._copies.setdefault(start.origin, []).append(reader)
+        self.rotation.register(reader, start.checkpoint)
+        self.rotation.link(reader, start)
         log.info(
             "tailing file",
             extra={
@@ -442,245 +385,33 @@ class FileSource:
         )
         return True
 
-    def _start(self, fd: int, size: int, ident: Identity, path: str) -> _Start:
-        """Where a newly opened file is read from.
-
-        Its own checkpoint, if the file is still the one it was taken of; where the file
-        it is a copy of was handed on to, if that file was seen cut; nothing yet, if it
-        may be the copy of a file not cut yet (see `_settle_waiting`); else its head.
-        The fingerprint alone never moves a file's start past 0.
-        """
-        shown = display_path(path)
-        entry = self.store.entries.get(ident.key)
-        if entry is not None:
-            if (
-                size >= entry.offset
-                and same_start(fd, size, entry.fingerprint)
-                and holds_before(fd, entry.offset, entry.tail)
-            ):
-                return _Start(entry.offset)
-            # Same inode, other content (inode reuse) or cut below our offset (replaced
-            # or truncated while we were stopped): this file is read from 0.
-            kind = "truncate" if size < entry.offset else "inode_reuse"
-            log.info(
-                "checkpoint does not match file; reading it from offset 0",
-                extra={"source": self.cfg.name, "path": shown, "reason": kind},
-            )
-            # Keep it, under another key, for the copy that copytruncate may have made.
-            self.store.forget(ident.key)
-            self.store.entries[f"{ident.key}~{entry.fingerprint.digest}"] = entry
-        copied = self._copy_of_cut(fd, size) or self._copy_of_checkpoint(fd, size, ident)
-        if copied is not None:
-            log.info(
-                "file is a copy of a tailed file; reading on from its offset",
-                extra={"source": self.cfg.name, "path": shown, "offset": copied.read_from},
-            )
-            return copied
-        whole = self._copy_of_whole(fd, size)
-        if whole is not None:
-            log.info(
-                "file may be a copy of a tailed file; waiting for that file's truncation",
-                extra={"source": self.cfg.name, "path": shown, "original": whole.name},
-            )
-            return _Start(0, waits_for=whole)
+    def _start(self, fd: int, size: int, ident: Identity, path: str) -> Start:
+        """Where a newly opened file is read from: where rotation.py says (its checkpoint,
+        the file it continues), else its end if it was there at a `read_from: tail`
+        start, else its head."""
+        start = self.rotation.start(fd, size, ident, path)
+        if start is not None:
+            return start
         if ident in self._initial:
             self._initial.discard(ident)
-            return _Start(size)
-        return _Start(0)
-
-    def _copy_of_cut(self, fd: int, size: int) -> _Start | None:
-        """A copy of a file seen cut a moment ago reads on from where that was handed on
-        to: it starts with that file's first bytes and holds what was read before there.
-        One cut has one copy: the record is used up."""
-        for t in self._truncated:
-            if _holds_copy(fd, size, t.fingerprint, t.handed_offset, t.tail):
-                self._truncated.remove(t)
-                acked = self.tracker.committed(t.file_key)
-                checkpoint = t.handed_offset if acked is None else min(acked, size)
-                return _Start(t.handed_offset, checkpoint, t.file_key)
-        return None
-
-    def _copy_of_checkpoint(self, fd: int, size: int, ident: Identity) -> _Start | None:
-        """After a restart: a copy of a file found cut (its entry kept under `key~digest`)
-        reads on from that file's checkpoint."""
-        own = f"{ident.key}~"
-        for key, entry in list(self.store.entries.items()):
-            if "~" not in key or key.startswith(own):
-                continue
-            if _holds_copy(fd, size, entry.fingerprint, entry.offset, entry.tail):
-                self.store.forget(key)  # one copy continues one checkpoint
-                return _Start(entry.offset)
-        return None
-
-    def _copy_of_whole(self, fd: int, size: int) -> FileReader | None:
-        """An open file, still at its path and not cut, of which this file is the start:
-        copytruncate may have copied it and be about to cut it. A file still being copied
-        may be shorter than a fingerprint (even empty): it is compared byte for byte."""
-        head = os.pread(fd, size, 0) if size < FINGERPRINT_BYTES else None
-        mine: dict[int, str] = {}  # this file's digest per fingerprint length, taken once
-        for reader in self.readers.values():
-            fp = reader.fingerprint
-            if reader.fd == fd or reader.rotated or reader in self._waiting or fp.length == 0:
-                continue
-            if head is None:
-                if fp.length < MIN_MATCH_BYTES:
-                    continue
-                if fp.length not in mine:
-                    mine[fp.length] = fingerprint_fd(fd, size, fp.length).digest
-                if mine[fp.length] != fp.digest:
-                    continue
-            elif os.pread(reader.fd, size, 0) != head:
-                continue
-            if _still_at(reader) and _copy_of(fd, size, reader):
-                return reader
-        return None
-
-    def _check_truncation(self, reader: FileReader) -> None:
-        try:
-            reader.refresh()
-        except OSError:
-            return
-        before = reader.fingerprint
-        if reader.size >= reader.read_pos and (
-            before.length == 0 or same_start(reader.fd, reader.size, before)
-        ):
-            reader.grow_fingerprint()
-            return
-        m.ROTATIONS.labels(self.cfg.name, "truncate").inc()
-        log.warning(
-            "file truncated (copytruncate?); reading it from offset 0",
-            extra={
-                "source": self.cfg.name,
-                "path": reader.name,
-                "offset": reader.read_pos,
-                "size": reader.size,
-            },
-        )
-        if not self._release_copies_of(reader):  # no copy found yet: one may come
-            self._truncated.append(
-                _Truncated(
-                    before,
-                    reader.buf_offset,
-                    reader.file_key,
-                    time.monotonic() + self.cfg.rotate_wait * 4 + 1.0,
-                    reader.tail_digest(),
-                )
-            )
-        self.tracker.retire(reader.file_key)
-        reader.restart_at_zero()
-        reader.fingerprint = fingerprint_fd(reader.fd, reader.size)
-        self._register(reader)
-
-    def _release_copies_of(self, origin: FileReader) -> bool:
-        """The original was cut: its copy reads on from where the original was handed on.
-
-        Whether a copy holding all that was handed on was found. A waiting file shorter
-        than that (a prefix of the original: a file with only the banner) reads on from
-        its end but proves nothing: the real copy may still come. A waiting file that does
-        not hold what the original held there is a new file, read from 0."""
-        found = False
-        acked = self.tracker.committed(origin.file_key)
-        handed, tail = origin.buf_offset, origin.tail_digest()
-        for copy, (waits_for, _) in list(self._waiting.items()):
-            if waits_for is origin:
-                del self._waiting[copy]
-                self.wakeup.set()
-                copy.refresh()  # the copy may have been half written when it was found
-                holds = copy.size >= handed
-                if holds and not holds_before(copy.fd, handed, tail):
-                    continue
-                copy.jump(min(handed, copy.size))
-                checkpoint = copy.buf_offset if acked is None else min(acked, copy.buf_offset)
-                self._save(copy, checkpoint)
-                self._register(copy, checkpoint)
-                self._copies.setdefault(origin.file_key, []).append(copy)
-                found = found or holds
-        return found
-
-    def _settle_waiting(self) -> None:
-        """A file taken for a copy whose original was not cut is a new file after all,
-        read from 0: once it stops being the original's start (both grew apart), once the
-        original left its path, or at the deadline. Duplicates are possible, loss is not."""
-        now = time.monotonic()
-        for copy, (whole, until) in list(self._waiting.items()):
-            size = copy.refresh().st_size
-            if until > now and _still_at(whole) and _copy_of(copy.fd, size, whole):
-                continue
-            del self._waiting[copy]
-            other = self._copy_of_whole(copy.fd, size) if until > now else None
-            if other is not None:  # found while still empty or short: another's copy
-                self._waiting[copy] = (other, until)
-                continue
-            self.wakeup.set()
-            log.info(
-                "file is not a copy of the file it starts like; reading it from offset 0",
-                extra={"source": self.cfg.name, "path": copy.name, "original": whole.name},
-            )
-
-    def _register(self, reader: FileReader, start_offset: int = 0) -> None:
-        generation = reader.generation
-        file_key = reader.file_key
-
-        def on_commit(offset: int) -> None:
-            if reader.generation == generation:
-                self._commit(reader, offset)
-            self._carry_to_copies(file_key, offset)
-
-        self.tracker.register(file_key, on_commit, start_offset)
-
-    def _commit(self, reader: FileReader, offset: int) -> None:
-        """Move a file's checkpoint, unless it is a copy whose original still waits for acks."""
-        key = reader.identity.key
-        for origin, copies in self._copies.items():
-            if reader in copies and self.tracker.pending(origin) > 0:
-                self._held[key] = offset
-                return
-        self._held.pop(key, None)
-        self._save(reader, offset)
-
-    def _save(self, reader: FileReader, offset: int) -> None:
-        """The file's checkpoint: its offset, first bytes and the bytes before the offset."""
-        self.store.update(
-            reader.identity.key,
-            offset,
-            reader.fingerprint,
-            reader.name,
-            reader.digest_before(offset),
-        )
-
-    def _carry_to_copies(self, origin: str, offset: int) -> None:
-        """The original's acks are the copy's checkpoint until the copy has its own."""
-        copies = self._copies.get(origin)
-        if not copies:
-            return
-        done = self.tracker.pending(origin) == 0
-        for copy in copies:
-            key = copy.identity.key
-            held = self._held.pop(key, None) if done else self._held.get(key)
-            if held is not None and done:
-                self._save(copy, held)
-            elif held is None and key in self.store.entries:
-                entry = self.store.entries[key]
-                if offset > entry.offset and offset <= copy.buf_offset:
-                    self._save(copy, offset)
-        if done:
-            del self._copies[origin]
+            return Start(size)
+        return Start(0)
 
     # -- reading -------------------------------------------------------------------------
     async def read_round(self) -> bool:
         """One fair turn over every file; whether any data was read."""
         got = self._behind = False
         for reader in list(self.readers.values()):
-            if reader.fd >= 0 and reader not in self._waiting:
+            if reader.fd >= 0 and reader not in self.rotation.waiting:
                 # copytruncate may have cut and refilled the file since the last round:
                 # never read new content from the old offset.
-                self._check_truncation(reader)
+                self.rotation.check_truncation(reader)
             for _ in range(_READS_PER_TURN):
                 if self.inflight.full:
                     m.TAIL_PAUSED.set(1)
                     await self.inflight.wait_room()
                     m.TAIL_PAUSED.set(0)
-                if reader.fd < 0 or reader in self._waiting:
+                if reader.fd < 0 or reader in self.rotation.waiting:
                     break
                 batch = reader.read(time.time_ns())
                 if batch is None:
@@ -736,35 +467,3 @@ class FileSource:
 
 def _last_data(reader: FileReader) -> float:
     return reader.last_data
-
-
-def _holds_copy(fd: int, size: int, first: Fingerprint, read_to: int, tail: str) -> bool:
-    """Whether the file at `fd` holds what a cut file held up to `read_to`: its first bytes
-    (enough of them to tell) and, just before `read_to`, the bytes `tail` digests."""
-    return (
-        first.length >= MIN_MATCH_BYTES
-        and size >= read_to
-        and same_start(fd, size, first)
-        and holds_before(fd, read_to, tail)
-    )
-
-
-def _copy_of(fd: int, size: int, original: FileReader) -> bool:
-    """Whether the file at `fd` may be a copy of `original` taken before it grew on: no
-    longer than it is now, and the same bytes as far as `same_prefix` compares."""
-    try:
-        now = os.fstat(original.fd).st_size
-    except OSError:  # closed meanwhile
-        return False
-    if now < original.read_pos or not same_start(original.fd, now, original.fingerprint):
-        return True  # cut since the scan checked it: the next check settles the copy
-    return size <= now and same_prefix(fd, size, original.fd, now)
-
-
-def _still_at(reader: FileReader) -> bool:
-    """Whether the path the reader was found under still leads to its file (copytruncate
-    keeps a file in place; rename rotation moves it away)."""
-    try:
-        return identity_of(os.stat(reader.path)) == reader.identity
-    except OSError:
-        return False
