@@ -582,12 +582,16 @@ static int iso52_at(const unsigned char *s, Py_ssize_t at, Py_ssize_t n) {
 }
 
 /* (B): an escape the careful pass decodes, at s[i] (`%`, `\`, or `&`): `%XX`, `\u`,
- * `\x`, `&#`, and `&name;` for the HTML entities that stand for a space or a dash. */
+ * `\x`, `\t` next to a digit (a tab as a raw JSON line writes it), `&#`, and `&name;`
+ * for the HTML entities that stand for a space or a dash. */
 static int escape_at(const Prefilter *self, const unsigned char *s, Py_ssize_t i, Py_ssize_t n) {
     if (i + 1 >= n) return 0;
     unsigned char c = s[i], d = s[i + 1];
     if (c == '%') return i + 2 < n && is_hex(d) && is_hex(s[i + 2]);
-    if (c == '\\') return d == 'u' || d == 'x';
+    if (c == '\\')
+        return d == 'u' || d == 'x' ||
+               (d == 't' && ((i > 0 && (is_digit(s[i - 1]) || self->sep[s[i - 1]])) ||
+                             (i + 2 < n && is_digit(s[i + 2])))); /* `4111\t1111` in JSON */
     if (c != '&') return 0;
     if (d == '#') return 1;
     for (const char *w = self->entities; *w; w += strlen(w) + 1) {

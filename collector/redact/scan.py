@@ -70,9 +70,8 @@ def load_prefilter(names: Iterable[str]) -> Any | None:
         ranges,
         card_words,
         whole,
-        # a raw JSON line writes a tab as `\t`: two bytes, each a separator to the C
-        SEPARATORS.encode() + b"\\t",
-        2 * MAX_GAP,
+        SEPARATORS.encode(),  # (a raw JSON line's `\t` next to a digit is an escape to it)
+        MAX_GAP,
         unicode_ranges(),
         [name.encode() for name in entity_names()],
     )
