@@ -11,6 +11,7 @@ import contextlib
 import logging
 import time
 
+from collector.acks import AckTracker
 from collector.config import Config
 from collector.derived import DerivedMetrics
 from collector.flow import Chunk, InFlight, LineBatch, Ticket
@@ -21,7 +22,7 @@ from collector.metrics.server import MetricsServer
 from collector.redact import Redactor
 from collector.route.metadata import pod_metadata
 from collector.route.records import SourceRoute
-from collector.tail.checkpoint import AckTracker, CheckpointStore
+from collector.tail.checkpoint import CheckpointStore
 from collector.tail.source import FileSource
 
 log = logging.getLogger("collector.pipeline")

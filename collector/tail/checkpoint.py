@@ -1,9 +1,8 @@
-"""How far did we get: per file, the offset below which every record was acked.
+"""How far did we get, kept on disk: per file, the offset below which every record was acked.
 
-Two parts. `AckTracker` turns acks, which arrive in any order, into a per-file watermark
-that only moves over a contiguous run of acked batches. `CheckpointStore` persists those
-watermarks atomically (temp file, fsync, rename) so `kill -9` at any moment leaves either
-the old or the new checkpoint, never a torn one.
+`CheckpointStore` holds the watermarks (collector/acks.py moves them) and persists them
+atomically (temp file, fsync, rename) so `kill -9` at any moment leaves either the old or
+the new checkpoint, never a torn one.
 """
 
 from __future__ import annotations
@@ -12,12 +11,10 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
 
-from collector.flow import Ticket
 from collector.tail.fingerprint import FINGERPRINT_BYTES, Fingerprint
 
 log = logging.getLogger("collector.tail")
@@ -115,9 +112,28 @@ class CheckpointStore:
         if entry is not None:
             entry.updated = time.time()
 
+    def entry(self, key: str) -> FileCheckpoint | None:
+        return self.entries.get(key)
+
+    def has(self, key: str) -> bool:
+        return key in self.entries
+
     def forget(self, key: str) -> None:
         if self.entries.pop(key, None) is not None:
             self.dirty = True
+
+    def set_aside(self, key: str) -> None:
+        """Keep the entry of `key` under `key~digest` (the digest of its first bytes) for
+        the copy that copytruncate may have made of its file (`set_aside_entries`)."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return
+        self.forget(key)
+        self.entries[f"{key}~{entry.fingerprint.digest}"] = entry
+
+    def set_aside_entries(self) -> list[tuple[str, FileCheckpoint]]:
+        """The entries kept by `set_aside`, as (key, entry), in the store's order."""
+        return [(k, e) for k, e in self.entries.items() if "~" in k]
 
     def expire(self, max_age: float, live_keys: set[str]) -> None:
         cutoff = time.time() - max_age
@@ -175,88 +191,3 @@ def _valid_entry(raw: Any) -> FileCheckpoint | None:
         return None
     fp = Fingerprint(e.fingerprint.length, e.fingerprint.digest)
     return FileCheckpoint(e.key, e.offset, fp, e.path, e.updated, e.tail)
-
-
-class _FileMarks:
-    __slots__ = (
-        "acked",
-        "committed",
-        "committed_seq",
-        "next_seq",
-        "offsets",
-        "on_commit",
-        "read_times",
-        "retired",
-    )
-
-    def __init__(self, on_commit: Callable[[int], None], start_offset: int) -> None:
-        self.committed = start_offset
-        self.next_seq = 0
-        self.committed_seq = -1
-        self.acked: set[int] = set()
-        self.offsets: dict[int, int] = {}
-        self.read_times: dict[int, int] = {}
-        self.on_commit = on_commit
-        self.retired = False
-
-
-class AckTracker:
-    """Per-file watermark over batches: the offset moves only over contiguous acks."""
-
-    def __init__(self) -> None:
-        self._files: dict[str, _FileMarks] = {}
-
-    def register(
-        self, file_key: str, on_commit: Callable[[int], None], start_offset: int = 0
-    ) -> None:
-        """`on_commit(offset)` is called whenever the watermark of `file_key` moves."""
-        self._files[file_key] = _FileMarks(on_commit, start_offset)
-
-    def issue(self, file_key: str, end_offset: int, nbytes: int, read_time_ns: int) -> Ticket:
-        marks = self._files[file_key]
-        seq = marks.next_seq
-        marks.next_seq += 1
-        marks.offsets[seq] = end_offset
-        marks.read_times[seq] = read_time_ns
-        return Ticket(file_key, seq, end_offset, nbytes, read_time_ns)
-
-    def acked(self, ticket: Ticket) -> None:
-        marks = self._files.get(ticket.file_key)
-        if marks is None or ticket.seq <= marks.committed_seq:
-            return
-        marks.acked.add(ticket.seq)
-        seq = marks.committed_seq
-        offset = None
-        while seq + 1 in marks.acked:
-            seq += 1
-            marks.acked.discard(seq)
-            offset = marks.offsets.pop(seq)
-            marks.read_times.pop(seq, None)
-        if offset is not None:
-            marks.committed_seq = seq
-            marks.committed = offset
-            marks.on_commit(offset)
-        if marks.retired and not marks.offsets:
-            del self._files[ticket.file_key]
-
-    def committed(self, file_key: str) -> int | None:
-        """The watermark of `file_key`; None once it is forgotten (everything acked)."""
-        marks = self._files.get(file_key)
-        return None if marks is None else marks.committed
-
-    def pending(self, file_key: str) -> int:
-        marks = self._files.get(file_key)
-        return 0 if marks is None else marks.next_seq - 1 - marks.committed_seq
-
-    def retire(self, file_key: str) -> None:
-        """No more tickets will be issued for `file_key`; forget it once all are acked."""
-        marks = self._files.get(file_key)
-        if marks is None:
-            return
-        marks.retired = True
-        if not marks.offsets:
-            del self._files[file_key]
-
-    def oldest_unacked_ns(self) -> int | None:
-        oldest = [min(m.read_times.values()) for m in self._files.values() if m.read_times]
-        return min(oldest) if oldest else None

@@ -15,8 +15,9 @@ import os
 import time
 from collections.abc import Callable
 
+from collector.acks import AckTracker
 from collector.metrics import pipeline as m
-from collector.tail.checkpoint import AckTracker, CheckpointStore
+from collector.tail.checkpoint import CheckpointStore
 from collector.tail.config import TailConfig
 from collector.tail.discovery import display_path
 from collector.tail.fingerprint import (
@@ -116,7 +117,7 @@ class Rotation:
         moves a file's start past 0.
         """
         shown = display_path(path)
-        entry = self.store.entries.get(ident.key)
+        entry = self.store.entry(ident.key)
         if entry is not None:
             if (
                 size >= entry.offset
@@ -132,8 +133,7 @@ class Rotation:
                 extra={"source": self.cfg.name, "path": shown, "reason": kind},
             )
             # Keep it, under another key, for the copy that copytruncate may have made.
-            self.store.forget(ident.key)
-            self.store.entries[f"{ident.key}~{entry.fingerprint.digest}"] = entry
+            self.store.set_aside(ident.key)
         copied = self._copy_of_cut(fd, size) or self._copy_of_checkpoint(fd, size, ident)
         if copied is not None:
             log.info(
@@ -177,8 +177,8 @@ class Rotation:
         """After a restart: a copy of a file found cut (its entry kept under `key~digest`)
         reads on from that file's checkpoint."""
         own = f"{ident.key}~"
-        for key, entry in list(self.store.entries.items()):
-            if "~" not in key or key.startswith(own):
+        for key, entry in self.store.set_aside_entries():
+            if key.startswith(own):
                 continue
             if _holds_copy(fd, size, entry.fingerprint, entry.offset, entry.tail):
                 self.store.forget(key)  # one copy continues one checkpoint
@@ -347,10 +347,13 @@ class Rotation:
             held = self._held.pop(key, None) if done else self._held.get(key)
             if held is not None and done:
                 self.save(copy, held)
-            elif held is None and key in self.store.entries:
-                entry = self.store.entries[key]
-                if offset > entry.offset and offset <= copy.buf_offset:
-                    self.save(copy, offset)
+            elif (
+                held is None
+                and (entry := self.store.entry(key)) is not None
+                and offset > entry.offset
+                and offset <= copy.buf_offset
+            ):
+                self.save(copy, offset)
         if done:
             del self._copies[origin]
 

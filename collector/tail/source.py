@@ -17,10 +17,11 @@ import stat
 import time
 from collections.abc import Awaitable, Callable, Collection
 
+from collector.acks import AckTracker
 from collector.flow import InFlight, LineBatch
 from collector.metrics import pipeline as m
 from collector.tail.admission import OPEN_FLAGS, Admission
-from collector.tail.checkpoint import AckTracker, CheckpointStore
+from collector.tail.checkpoint import CheckpointStore
 from collector.tail.config import TailConfig
 from collector.tail.discovery import discover, display_path, watch_dirs
 from collector.tail.fingerprint import Identity, identity_of
@@ -149,8 +150,7 @@ class FileSource:
     async def _read(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
         while not stopping.is_set():
             self.wakeup.clear()  # events from now on ask for the next round
-            if not self._catching_up():
-                self._round_noticed, self._noticed = self._noticed, 0.0
+            self._round_noticed, self._noticed = self._noticed, 0.0
             got_data = await self.read_round()
             await self.flush_idle(force=False)
             self.reap()
@@ -159,16 +159,6 @@ class FileSource:
             await self._sleep(stopping, self.wakeup, self._read_every(watcher))
             if self.gather and self._noticed and not stopping.is_set():
                 await self._gather(stopping, watcher)
-
-    def _catching_up(self) -> bool:
-        """Whether this round reads on through a gathered burst: its batches keep the
-        burst's noticed time, so that none of it waits a second flush_interval in a newer
-        chunk. Not past twice the window: a flood then fills chunks as it always did."""
-        return bool(
-            self._behind
-            and self._round_noticed
-            and time.monotonic() - self._round_noticed < 2 * self.gather
-        )
 
     async def _gather(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
         """Let a trickle of lines gather until `gather` after the first was noticed, asleep:
@@ -286,7 +276,7 @@ class FileSource:
             candidates.sort(
                 key=lambda c: (
                     self._released.get(c[1], (0.0, 0))[0],
-                    c[1].key not in self.store.entries,
+                    not self.store.has(c[1].key),
                 )
             )
             if not self._full_warned:
@@ -296,7 +286,7 @@ class FileSource:
                 )
                 self._full_warned = True
         else:
-            candidates.sort(key=lambda c: c[1].key not in self.store.entries)
+            candidates.sort(key=lambda c: not self.store.has(c[1].key))
         tried = opened = 0
         for path, ident in candidates:
             if opened >= room:

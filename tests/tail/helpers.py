@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from collector.acks import AckTracker
 from collector.flow import InFlight, LineBatch
-from collector.tail.checkpoint import AckTracker, CheckpointStore
+from collector.tail.checkpoint import CheckpointStore
 from collector.tail.config import TailConfig
 from collector.tail.source import FileSource
 

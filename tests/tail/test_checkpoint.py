@@ -2,32 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.tail.checkpoint import AckTracker, CheckpointStore
+from collector.tail.checkpoint import CheckpointStore
 from collector.tail.fingerprint import Fingerprint
-
-
-def test_watermark_moves_only_over_contiguous_acks() -> None:
-    tracker = AckTracker()
-    commits: list[int] = []
-    tracker.register("f#0", commits.append)
-    t1, t2, t3 = (tracker.issue("f#0", off, 10, 0) for off in (10, 20, 30))
-    tracker.acked(t2)
-    assert commits == []
-    tracker.acked(t1)
-    assert commits == [20]
-    tracker.acked(t3)
-    assert commits == [20, 30]
-    assert tracker.pending("f#0") == 0
-
-
-def test_retired_file_is_forgotten_after_last_ack() -> None:
-    tracker = AckTracker()
-    tracker.register("f#0", lambda _: None)
-    t = tracker.issue("f#0", 5, 5, 1)
-    tracker.retire("f#0")
-    assert tracker.oldest_unacked_ns() == 1
-    tracker.acked(t)
-    assert tracker.oldest_unacked_ns() is None
 
 
 def test_store_round_trip_and_atomic_file(tmp_path: Path) -> None:
@@ -111,3 +87,15 @@ def test_invalid_entries_are_dropped_and_the_rest_kept(tmp_path: Path) -> None:
     assert store.existed
     assert list(store.entries) == ["1:2"]
     assert store.entries["1:2"].offset == 7
+
+
+def test_an_entry_set_aside_is_kept_under_its_digest_for_a_copy(tmp_path: Path) -> None:
+    store = CheckpointStore(str(tmp_path))
+    store.update("1:2", 7, Fingerprint(10, "abc"), "/x.log")
+    store.update("1:3", 9, Fingerprint(10, "def"), "/y.log")
+    store.dirty = False
+    store.set_aside("1:2")
+    assert store.dirty
+    assert store.entry("1:2") is None and not store.has("1:2")
+    aside = store.set_aside_entries()
+    assert [(k, e.offset, e.key) for k, e in aside] == [("1:2~abc", 7, "1:2")]
