@@ -23,9 +23,20 @@ from collector.redact import Redactor
 from collector.route.metadata import pod_metadata
 from collector.route.records import SourceRoute
 from collector.tail.checkpoint import CheckpointStore
+from collector.tail.counters import TailCounters
 from collector.tail.source import FileSource
 
 log = logging.getLogger("collector.pipeline")
+
+# What each file source counts (tail/counters.py): the collector's own metrics, bundled
+# here in the wiring because metrics/ does not import tail/ (tests/test_layout.py).
+TAIL = TailCounters(
+    files_open=m.FILES_OPEN,
+    files_waiting=m.FILES_WAITING,
+    rotations=m.ROTATIONS,
+    file_lag_bytes=m.FILE_LAG_BYTES,
+    tail_paused=m.TAIL_PAUSED,
+)
 
 
 def _secrets(cfg: Config) -> list[str]:
@@ -63,7 +74,16 @@ class Pipeline:
         gather = float(cfg.forward.flush_interval)
         secrets = _secrets(cfg)
         self.sources = [
-            FileSource(s, self.store, self.tracker, self.inflight, self._process, secrets, gather)
+            FileSource(
+                s,
+                self.store,
+                self.tracker,
+                self.inflight,
+                self._process,
+                secrets,
+                gather,
+                counters=TAIL,
+            )
             for s in cfg.sources
         ]
         self._stop_reading = asyncio.Event()

@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 
 from collector.acks import AckTracker
-from collector.metrics import pipeline as m
 from collector.tail.checkpoint import CheckpointStore
 from collector.tail.config import TailConfig
+from collector.tail.counters import TailCounters
 from collector.tail.discovery import display_path
 from collector.tail.fingerprint import (
     FINGERPRINT_BYTES,
@@ -93,11 +93,13 @@ class Rotation:
         tracker: AckTracker,
         readers: dict[Identity, FileReader],
         wake: Callable[[], None],
+        counters: TailCounters,
     ) -> None:
         self.cfg = cfg
         self.store = store
         self.tracker = tracker
         self.readers = readers
+        self._m = counters
         self._wake = wake  # the read loop may be asleep: a copy released here has data
         self._truncated: list[_Truncated] = []
         # origin ticket key -> copies reading on from it; copy identity key -> held commit
@@ -220,7 +222,7 @@ class Rotation:
         ):
             reader.grow_fingerprint()
             return
-        m.ROTATIONS.labels(self.cfg.name, "truncate").inc()
+        self._m.rotations.labels(self.cfg.name, "truncate").inc()
         log.warning(
             "file truncated (copytruncate?); reading it from offset 0",
             extra={

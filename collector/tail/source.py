@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable, Collection
 
 from collector.acks import AckTracker
 from collector.flow import InFlight, LineBatch
-from collector.metrics import pipeline as m
 from collector.tail.admission import OPEN_FLAGS, Admission
 from collector.tail.checkpoint import CheckpointStore
 from collector.tail.config import TailConfig
+from collector.tail.counters import UNCOUNTED, TailCounters
 from collector.tail.discovery import discover, display_path, watch_dirs
 from collector.tail.fingerprint import Identity, identity_of
 from collector.tail.reader import FileReader
@@ -56,8 +56,10 @@ class FileSource:
         emit: Emit,
         secret_files: Collection[str] = (),
         gather: float = 0.0,
+        counters: TailCounters = UNCOUNTED,
     ) -> None:
         self.cfg = cfg
+        self._m = counters
         # A trickle of lines is read once per `gather` seconds after the first of them
         # is noticed (the pipeline passes forward.flush_interval: the chunk would wait
         # that long anyway, and its flush clock starts when the bytes were noticed).
@@ -85,7 +87,7 @@ class FileSource:
         self._behind = False  # the last round left data unread (a flood): read on at once
         self._real_dirs: dict[str, str] = {}  # open file's path -> its real directory
         # which file continues which (copytruncate, rename); shares `readers`
-        self.rotation = Rotation(cfg, store, tracker, self.readers, self.wakeup.set)
+        self.rotation = Rotation(cfg, store, tracker, self.readers, self.wakeup.set, counters)
 
     # -- the loops -----------------------------------------------------------------------
     async def run(self, stopping: asyncio.Event) -> None:
@@ -243,7 +245,7 @@ class FileSource:
         self._refused = {k: v for k, v in self._refused.items() if k in present}
         self._warned &= present
         self._released = {i: r for i, r in self._released.items() if i in seen}
-        m.FILES_OPEN.labels(self.cfg.name).set(len(self.readers))
+        self._m.files_open.labels(self.cfg.name).set(len(self.readers))
 
     def _has_unread(self, ident: Identity, size: int) -> bool:
         """Whether a file not open now needs a handle: new to us, or changed in size since
@@ -256,7 +258,7 @@ class FileSource:
             if ident not in seen and not reader.rotated:
                 reader.rotated = True
                 kind = "delete" if not os.path.exists(reader.path) else "rename"
-                m.ROTATIONS.labels(self.cfg.name, kind).inc()
+                self._m.rotations.labels(self.cfg.name, kind).inc()
                 log.info(
                     "file rotated away; draining it",
                     extra={"source": self.cfg.name, "path": reader.name, "kind": kind},
@@ -293,7 +295,7 @@ class FileSource:
                 break
             tried += 1
             opened += self._open(path, ident)
-        m.FILES_WAITING.labels(self.cfg.name).set(len(candidates) - tried)
+        self._m.files_waiting.labels(self.cfg.name).set(len(candidates) - tried)
 
     def _release_idle(self, wanted: int) -> int:
         """Close up to `wanted` handles of files read to EOF with nothing left to settle,
@@ -305,7 +307,7 @@ class FileSource:
             self.tracker.retire(reader.file_key)
             self._released[reader.identity] = (time.monotonic(), reader.buf_offset)
             with contextlib.suppress(KeyError):
-                m.FILE_LAG_BYTES.remove(self.cfg.name, reader.name)
+                self._m.file_lag_bytes.remove(self.cfg.name, reader.name)
         return min(wanted, len(idle))
 
     def _idle(self, reader: FileReader) -> bool:
@@ -398,9 +400,9 @@ class FileSource:
                 self.rotation.check_truncation(reader)
             for _ in range(_READS_PER_TURN):
                 if self.inflight.full:
-                    m.TAIL_PAUSED.set(1)
+                    self._m.tail_paused.set(1)
                     await self.inflight.wait_room()
-                    m.TAIL_PAUSED.set(0)
+                    self._m.tail_paused.set(0)
                 if reader.fd < 0 or reader in self.rotation.waiting:
                     break
                 batch = reader.read(time.time_ns())
@@ -412,7 +414,7 @@ class FileSource:
             else:
                 self._behind = True  # this file's turn ended with data still coming
         for reader in self.readers.values():
-            m.FILE_LAG_BYTES.labels(self.cfg.name, reader.name).set(reader.lag)
+            self._m.file_lag_bytes.labels(self.cfg.name, reader.name).set(reader.lag)
         return got
 
     async def flush_idle(self, force: bool) -> None:
@@ -441,7 +443,7 @@ class FileSource:
             del self.readers[ident]
             self.tracker.retire(reader.file_key)
             with contextlib.suppress(KeyError):
-                m.FILE_LAG_BYTES.remove(self.cfg.name, reader.name)
+                self._m.file_lag_bytes.remove(self.cfg.name, reader.name)
             log.info("released rotated file", extra={"source": self.cfg.name, "path": reader.name})
 
     def live_keys(self) -> set[str]:
@@ -451,8 +453,8 @@ class FileSource:
     def close_all(self) -> None:
         for reader in self.readers.values():
             reader.close()
-        m.FILES_OPEN.labels(self.cfg.name).set(0)
-        m.FILES_WAITING.labels(self.cfg.name).set(0)
+        self._m.files_open.labels(self.cfg.name).set(0)
+        self._m.files_waiting.labels(self.cfg.name).set(0)
 
 
 def _last_data(reader: FileReader) -> float:

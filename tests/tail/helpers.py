@@ -9,6 +9,7 @@ from collector.acks import AckTracker
 from collector.flow import InFlight, LineBatch
 from collector.tail.checkpoint import CheckpointStore
 from collector.tail.config import TailConfig
+from collector.tail.counters import UNCOUNTED, TailCounters
 from collector.tail.source import FileSource
 
 
@@ -32,9 +33,11 @@ class Harness:
         tmp: Path,
         pattern: str = "*.log",
         secret_files: tuple[str, ...] = (),
+        counters: TailCounters = UNCOUNTED,
         **source: object,
     ) -> None:
         self.secret_files = secret_files
+        self.counters = counters
         self.logs = tmp / "logs"
         self.logs.mkdir(exist_ok=True)
         self.state = tmp / "state"
@@ -53,7 +56,13 @@ class Harness:
         self.tracker = AckTracker()
         self.inflight = InFlight(1 << 30)
         self.source = FileSource(
-            self.cfg, self.store, self.tracker, self.inflight, self._emit, self.secret_files
+            self.cfg,
+            self.store,
+            self.tracker,
+            self.inflight,
+            self._emit,
+            self.secret_files,
+            counters=self.counters,
         )
 
     async def _emit(self, batch: LineBatch) -> None:

@@ -7,12 +7,17 @@ import time
 from pathlib import Path
 
 from collector.metrics import pipeline as m
+from collector.tail.counters import UNCOUNTED
 from tests.tail.helpers import Harness
 
 
 def write(path: Path, *lines: str) -> None:
     with path.open("ab") as f:
         f.write("".join(f"{line}\n" for line in lines).encode())
+
+
+# The harness's source counts its waiting files in the collector's own gauge.
+COUNTED = UNCOUNTED._replace(files_waiting=m.FILES_WAITING)
 
 
 def waiting() -> float:
@@ -29,7 +34,7 @@ async def _until(h: Harness, count: int, deadline_s: float = 30.0) -> list[bytes
 async def test_every_file_is_read_when_there_are_more_than_max_open_files(
     tmp_path: Path,
 ) -> None:
-    h = Harness(tmp_path, max_open_files=4)
+    h = Harness(tmp_path, counters=COUNTED, max_open_files=4)
     for i in range(40):
         write(h.logs / f"f{i:02d}.log", f"file-{i}-a")
     h.source.scan()
@@ -49,7 +54,7 @@ async def test_every_file_is_read_when_there_are_more_than_max_open_files(
 
 
 async def test_released_files_resume_at_their_offset_after_a_restart(tmp_path: Path) -> None:
-    h = Harness(tmp_path, max_open_files=2)
+    h = Harness(tmp_path, counters=COUNTED, max_open_files=2)
     for i in range(6):
         write(h.logs / f"f{i}.log", f"{i}-a")
     await _until(h, 6)
@@ -63,7 +68,7 @@ async def test_released_files_resume_at_their_offset_after_a_restart(tmp_path: P
 
 
 async def test_a_file_with_unacked_batches_is_not_released(tmp_path: Path) -> None:
-    h = Harness(tmp_path, max_open_files=1)
+    h = Harness(tmp_path, counters=COUNTED, max_open_files=1)
     h.auto_ack = False
     write(h.logs / "a.log", "a")
     await h.step()
