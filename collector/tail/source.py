@@ -152,7 +152,8 @@ class FileSource:
     async def _read(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
         while not stopping.is_set():
             self.wakeup.clear()  # events from now on ask for the next round
-            self._round_noticed, self._noticed = self._noticed, 0.0
+            if not self._catching_up():
+                self._round_noticed, self._noticed = self._noticed, 0.0
             got_data = await self.read_round()
             await self.flush_idle(force=False)
             self.reap()
@@ -161,6 +162,16 @@ class FileSource:
             await self._sleep(stopping, self.wakeup, self._read_every(watcher))
             if self.gather and self._noticed and not stopping.is_set():
                 await self._gather(stopping, watcher)
+
+    def _catching_up(self) -> bool:
+        """Whether this round reads on through a gathered burst: its batches keep the
+        burst's noticed time, so that none of it waits a second flush_interval in a newer
+        chunk. Not past twice the window: a flood then fills chunks as it always did."""
+        return bool(
+            self._behind
+            and self._round_noticed
+            and time.monotonic() - self._round_noticed < 2 * self.gather
+        )
 
     async def _gather(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
         """Let a trickle of lines gather until `gather` after the first was noticed, asleep:
