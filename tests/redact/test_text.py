@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from collector.redact import Redactor
 from collector.redact.cards import luhn_complete
 from collector.redact.config import CustomRule, RedactConfig
-from tests.redact.strategies import FORMS, SAFE_WORDS, pan_from_seed, pan_seeds
 from tests.redact.support import leaks, visible_cards
 
 R = Redactor(RedactConfig())
-GATED = Redactor(RedactConfig(scan_engine="re2"))
-UNGATED = Redactor(RedactConfig(scan_engine="re"))
 PAN = "4111111111111111"
 AMEX = "378282246310005"
 
@@ -109,58 +104,3 @@ def test_custom_rules_are_applied_and_counted() -> None:
     r = Redactor(cfg)
     assert r.redact_text("mail bob@example.com now") == "mail [REDACTED] now"
     assert r.scan([b'{"m":"x"}', b'{"m":"bob@example.com"}']) == [1]
-
-
-# --- RE2 gates on long ASCII text change nothing but the cost ---------------------------
-_PAD = (
-    '{"ts":"2026-11-26T12:18:50.892897Z","trace_id":"cd613e30d8f16adf91b7584a2265b1f5",'
-    '"span_id":"1027c4d1c386bbc4","request_id":"550e8400-e29b-41d4-a716-446655440000",'
-)
-_NEAR_MISSES = [
-    "DE2",
-    "F002: ",
-    "5A08",
-    "^DOE/JOHN^2512",
-    "=2512101",
-    "D2512101",
-    "cvv=123",
-    "exp: 12/27",
-    "pin 1234",
-    "0200F234054128C28805",
-    "1700000000000",
-    "4111 1111",
-    " ",
-    "-",
-    "\n",  # stack traces: strings holding newlines
-    "\n\tat com.acme.Pay.run(Pay.java:42)\n",
-]
-_MORE_FORMS = {
-    **FORMS,
-    # a secondary bitmap (first nibble F): the PAN's length comes 32 hex chars after the MTI
-    "iso_secondary": lambda p: f"0200F234054128C28805{'0' * 16}{len(p):02d}{p}000000",
-    "iso_secondary_absent": lambda p: f"0200723405412{'8' * 7}{'4' * 16}{len(p):02d}{p}00",
-}
-_SEGMENTS = st.one_of(
-    st.builds(
-        lambda f, s, lower: (str.lower if lower else str)(_MORE_FORMS[f](pan_from_seed(s))),
-        st.sampled_from(sorted(_MORE_FORMS)),
-        pan_seeds,
-        st.booleans(),
-    ),
-    st.sampled_from(_NEAR_MISSES),
-    st.sampled_from(SAFE_WORDS),
-    st.text("0123456789", min_size=10, max_size=22),
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(parts=st.lists(_SEGMENTS, min_size=1, max_size=8), ctx=st.booleans())
-def test_gated_passes_equal_the_ungated_ones(parts: list[str], ctx: bool) -> None:
-    text = _PAD + " ".join(parts)
-    gated, plain = GATED.text, UNGATED.text
-    counts_gated: dict[str, int] = {}
-    counts_plain: dict[str, int] = {}
-    equal = gated.redact_flagged(text, counts_gated, ctx) == plain.redact_flagged(
-        text, counts_plain, ctx
-    )
-    assert equal and counts_gated == counts_plain, "the RE2 gates changed the text passes"
