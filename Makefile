@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lock run test check config-ref lint typecheck pytest sanitize bench bench-everyday bench-micro deps deps-test clean
+.PHONY: lock run test check redact-fallbacks config-ref lint typecheck pytest sanitize bench bench-everyday bench-micro deps deps-test clean
 
 # Installs come from requirements/dev.lock (exact versions with hashes), so a release made
 # tomorrow changes nothing here; `make lock` refreshes the locks on purpose. The project itself
@@ -70,7 +70,14 @@ pytest: deps-test
 sanitize: $(VENV)/.stamp
 	tools/sanitize_prescan.sh
 
-test: deps-test lint typecheck pytest sanitize
+# The redaction tests again on the fallbacks: the C's byte loop (what ARM nodes run) and no
+# C at all (a source install without a compiler walks every line).
+redact-fallbacks: $(VENV)/.stamp
+	COLLECTOR_PRESCAN=scalar $(PY) -m pytest -q -p no:cacheprovider tests/redact/test_leaks.py \
+		tests/redact/test_differential.py tests/redact/test_prefilter.py
+	COLLECTOR_PRESCAN=none $(PY) -m pytest -q -p no:cacheprovider tests/redact/test_leaks.py
+
+test: deps-test lint typecheck pytest sanitize redact-fallbacks
 
 # The quick loop while changing code: lint, types and the unit tests (no real peers, no
 # slow tests) in about a minute; nothing is installed beyond the venv. `make test` is the gate.

@@ -8,7 +8,7 @@ PY=${PY:-.venv/bin/python}
 PY=$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-cp -r collector tests pyproject.toml "$dir/"
+cp -r collector tests tools pyproject.toml "$dir/"
 find "$dir" \( -name '*.so' -o -name __pycache__ \) -prune -exec rm -rf {} +
 inc=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 ext=$("$PY" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')

@@ -10,6 +10,7 @@ Operators' custom rules have their own scan here (`compile_custom_scan`).
 from __future__ import annotations
 
 import logging
+import os
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -40,8 +41,15 @@ class Reason:
     ALL = 1023
 
 
+# COLLECTOR_PRESCAN=none runs as a source install without the C extension does (every line
+# walked), =scalar the C's byte loop (as on ARM): CI holds both forms to the same tests.
+_FORCED = os.environ.get("COLLECTOR_PRESCAN", "")
+
+
 def prefilter_form() -> str:
     """How the C pre-scan runs on this CPU: `avx2`, `sse2`, `scalar`, or `none` (not built)."""
+    if _FORCED == "none":
+        return "none"
     try:
         from collector.redact import _prefilter
     except ImportError:
@@ -53,6 +61,8 @@ def load_prefilter(names: Iterable[str]) -> Any | None:
     """The C pre-scan for these key names and cards.py's brand table; None when the
     extension is not built (a source tree used without `pip install`): the pre-scan then
     runs on the regex engine alone."""
+    if _FORCED == "none":
+        return None
     try:
         from collector.redact._prefilter import Prefilter
     except ImportError:
