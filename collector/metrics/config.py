@@ -82,6 +82,7 @@ class DerivedMetric(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
 
     # The metric's name (Prometheus rules; the `collector_` prefix is ours).
     name: str
+    # counter, gauge or histogram (see the class docstring).
     type: Literal["counter", "gauge", "histogram"]
     # The HELP text.
     help: str = ""

@@ -11,8 +11,11 @@ import msgspec
 class CustomRule(msgspec.Struct, forbid_unknown_fields=True):
     """A named regex whose matches are replaced; counted as `custom:NAME`."""
 
+    # The rule's name, in `collector_redactions_total{rule="custom:NAME"}`.
     name: str
+    # A Python regex; every match in every string is replaced.
     pattern: str
+    # What each match becomes.
     replacement: str = "[REDACTED]"
 
 
@@ -21,15 +24,20 @@ class RedactConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
 
     # keep_first6_last4 is the PCI DSS display rule; hmac gives a stable token per card.
     pan_policy: Literal["keep_first6_last4", "keep_last4", "mask_all", "hmac"] = "keep_first6_last4"
+    # The secret of `pan_policy: hmac`, inline (or hmac_key_file, or hmac_key_env).
     hmac_key: str | None = None
+    # The secret of `pan_policy: hmac`, read from this file (a mounted Secret).
     hmac_key_file: str | None = None
     # Name of an environment variable holding the HMAC secret (read once at startup).
     hmac_key_env: str | None = None
+    # More keys whose values are removed like `cvv`
     extra_sensitive_keys: list[str] = []
+    # More keys whose values are masked like `expiry`
     extra_expiry_keys: list[str] = []
     custom_rules: list[CustomRule] = []
     # Deeper or bigger records are withheld whole (fail closed), never shipped raw.
     max_depth: int = 64
+    # Records deeper or bigger are replaced by a placeholder with the reason (fail closed, counted)
     max_record_bytes: int = 1024 * 1024
     # Ignored since the careful pass has one detector (detect.py) and the pre-scan is C
     # (or every line without it); accepted so that configs written for it still load.
