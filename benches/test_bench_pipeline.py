@@ -22,7 +22,7 @@ import yaml
 from collector.config import Config, parse_config
 from collector.flow import LineBatch
 from collector.forward.encoder import encode_entries
-from collector.metrics.pipeline import ROUTE
+from collector.metrics.internal import ROUTE
 from collector.redact import Redactor
 from collector.route.metadata import pod_metadata
 from collector.route.records import SourceRoute

@@ -30,7 +30,7 @@ from prometheus_client.samples import Exemplar
 from prometheus_client.utils import floatToGoString
 
 from collector.metrics.config import DEFAULT_BUCKETS, DerivedMetric, MatchCondition
-from collector.metrics.pipeline import (
+from collector.metrics.internal import (
     DERIVED_LABEL_OVERFLOW,
     DERIVED_RECORDS_SKIPPED,
     DERIVED_SERIES,

@@ -16,7 +16,7 @@ from collector.config import Config
 from collector.derived import DerivedMetrics
 from collector.flow import Chunk, InFlight, LineBatch, Ticket
 from collector.forward.output import ForwardOutput
-from collector.metrics import pipeline as m
+from collector.metrics import internal as m
 from collector.metrics.health import Health
 from collector.metrics.server import MetricsServer
 from collector.redact import Redactor

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from collector.derived import OVERFLOW, DerivedMetrics
 from collector.metrics.config import DerivedMetric, MatchCondition
-from collector.metrics.pipeline import REGISTRY
+from collector.metrics.internal import REGISTRY
 from tools.simulator import PaymentLogs
 
 _names = itertools.count()

@@ -1,6 +1,6 @@
 """What the Forward client counts, as the objects it is handed (it defines no metrics).
 
-The wiring passes the collector's own metrics (`collector.metrics.pipeline.FORWARD`); a test
+The wiring passes the collector's own metrics (`collector.metrics.internal.FORWARD`); a test
 or a tool can pass its own. Label values are server names and fixed failure reasons only.
 """
 

@@ -27,7 +27,7 @@ from prometheus_client.exposition import ThreadingWSGIServer
 
 from collector.metrics.config import MetricsConfig
 from collector.metrics.health import Health
-from collector.metrics.pipeline import REGISTRY
+from collector.metrics.internal import REGISTRY
 from collector.metrics.scrub import Scrub, scrubbed
 from collector.metrics.textfile import TextfileCollector
 

@@ -25,7 +25,7 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from collector.metrics.config import TextfileConfig
-from collector.metrics.pipeline import REGISTRY, TEXTFILE_ERRORS
+from collector.metrics.internal import REGISTRY, TEXTFILE_ERRORS
 
 MTIME = "collector_textfile_mtime_seconds"
 VALID = "collector_textfile_valid"

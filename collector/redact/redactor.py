@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from collector.metrics.pipeline import REDACTIONS
+from collector.metrics.internal import REDACTIONS
 from collector.redact.cards import MAX_LENGTH, MIN_LENGTH, is_pan
 from collector.redact.config import RedactConfig
 from collector.redact.detect import is_date, pan_value_digits

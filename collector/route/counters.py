@@ -1,6 +1,6 @@
 """What a source route counts, as the objects it is handed (it defines no metrics).
 
-The wiring passes the collector's own metrics (`collector.metrics.pipeline.ROUTE`);
+The wiring passes the collector's own metrics (`collector.metrics.internal.ROUTE`);
 without them (a benchmark, a tool) nothing is counted. Label values are source names and
 fixed parse-error reasons only.
 """

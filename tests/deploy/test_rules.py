@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from collector.metrics import textfile
-from collector.metrics.pipeline import REGISTRY
+from collector.metrics.internal import REGISTRY
 from tests.deploy.localpod import REPO, find, load_manifests
 
 ALL = [doc for _, doc in load_manifests()]

@@ -14,7 +14,7 @@ from collector.flow import Chunk, Ticket
 from collector.forward.client import ForwardClient
 from collector.forward.config import ForwardConfig
 from collector.forward.encoder import encode_entries
-from collector.metrics.pipeline import FORWARD, REGISTRY
+from collector.metrics.internal import FORWARD, REGISTRY
 from tools.receiver import FluentReceiver
 
 BASE_NS = 1_764_150_000_123_456_789  # nanoseconds that an integer time would lose

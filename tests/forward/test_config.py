@@ -61,7 +61,7 @@ def test_secret_values_do_not_appear_in_errors() -> None:
 
 def test_unusable_tls_file_or_secret_fails_at_start_naming_the_key(tmp_path: Any) -> None:
     from collector.forward.client import ForwardClient, ForwardSetupError
-    from collector.metrics.pipeline import FORWARD
+    from collector.metrics.internal import FORWARD
 
     def cfg(**extra: Any) -> ForwardConfig:
         return msgspec.convert({**ONE, **extra}, ForwardConfig, dec_hook=dec_hook)

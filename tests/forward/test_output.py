@@ -11,7 +11,7 @@ import msgpack
 
 from collector.flow import Chunk, Ticket
 from collector.forward.output import ForwardOutput
-from collector.metrics.pipeline import FORWARD
+from collector.metrics.internal import FORWARD
 from tests.forward.helpers import forward_config
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.metrics import MetricWrapperBase
 
-import collector.metrics.pipeline as pipeline
+import collector.metrics.internal as internal
 from collector.metrics.textfile import MTIME, VALID
 from tests.metrics.conftest import ROOT, RULES
 
@@ -52,7 +52,7 @@ def test_rules_fire_as_intended() -> None:
 def test_every_pipeline_metric_is_documented_with_its_labels() -> None:
     rows = documented()
     missing, wrong_labels = [], []
-    for m in vars(pipeline).values():
+    for m in vars(internal).values():
         if not isinstance(m, MetricWrapperBase):
             continue
         name = exposed_name(m)

@@ -14,7 +14,7 @@ import pytest
 
 from collector.derived import DerivedMetrics
 from collector.metrics.health import Health
-from collector.metrics.pipeline import REGISTRY
+from collector.metrics.internal import REGISTRY
 from collector.metrics.server import MetricsServer
 from tests.metrics.conftest import PROMETHEUS, Prometheus, example_config
 from tools.simulator import PaymentLogs

@@ -14,7 +14,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from collector.derived import DerivedMetrics
 from collector.metrics.config import DerivedMetric, MetricsConfig, TextfileConfig
 from collector.metrics.health import Health
-from collector.metrics.pipeline import (
+from collector.metrics.internal import (
     CHUNKS_FAILED,
     DELIVERY_LATENCY,
     LINES_READ,

@@ -13,7 +13,7 @@ from prometheus_client.openmetrics.exposition import generate_latest as openmetr
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 
 from collector.metrics.config import TextfileConfig
-from collector.metrics.pipeline import REGISTRY
+from collector.metrics.internal import REGISTRY
 from collector.metrics.textfile import TextfileCollector, TextfileError, _Families, parse_textfile
 
 GOOD = (

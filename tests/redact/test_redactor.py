@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.metrics.pipeline import REDACTIONS
+from collector.metrics.internal import REDACTIONS
 from collector.redact import Redactor
 from collector.redact.config import RedactConfig
 from collector.redact.redactor import (

@@ -86,7 +86,7 @@ def _both_roads(redactor: Redactor, lines: list[bytes]) -> tuple[Any, Any, list[
 
 
 def _counting(redactor: Redactor, run: Any) -> dict[str, float]:
-    from collector.metrics.pipeline import REDACTIONS
+    from collector.metrics.internal import REDACTIONS
 
     def values() -> dict[str, float]:
         return {

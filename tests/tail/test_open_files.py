@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from collector.metrics import pipeline as m
+from collector.metrics import internal as m
 from collector.tail.counters import UNCOUNTED
 from tests.tail.helpers import Harness
 
