@@ -84,7 +84,7 @@ def _version(args: argparse.Namespace) -> int:
     # Which pre-scan this install runs: C (with its vector form), or the regex engine
     # alone (~1 us more per line) when the extension was not built.
     form = prefilter_form()
-    prescan = "regex only, C not built" if form == "none" else f"C ({form})"
+    prescan = "none (C not built: every line walked)" if form == "none" else f"C ({form})"
     print(f"collector {__version__} (redaction pre-scan: {prescan})")
     return 0
 
