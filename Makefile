@@ -64,7 +64,7 @@ typecheck: $(VENV)/.stamp
 	$(VENV)/bin/mypy
 
 pytest: deps-test
-	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider --durations=25 $(PYTEST_ARGS)
 
 # The C pre-scan's tests again, with the extension built under ASan + UBSan.
 sanitize: $(VENV)/.stamp
