@@ -13,6 +13,7 @@ from tests.support.collector import (
     DELIVERY_TIMEOUT,
     CollectorProcess,
     checkpoint_offsets,
+    checkpointed,
     free_port,
     scrape,
     seqs,
@@ -23,14 +24,6 @@ from tools.receiver import FluentReceiver
 from tools.simulator import write_file
 
 pytestmark = pytest.mark.integration
-
-
-def checkpointed(tmp_path: Path, log: Path) -> bool:
-    """Whether the checkpoint file holds `log` at its full size (absent while not written)."""
-    try:
-        return checkpoint_offsets(tmp_path / "state").get(str(log)) == log.stat().st_size
-    except (OSError, ValueError):
-        return False
 
 
 def test_every_line_arrives_once_redacted_and_checkpointed_then_resumes(

@@ -18,7 +18,7 @@ import pytest
 from tests.support.collector import (
     DELIVERY_TIMEOUT,
     CollectorProcess,
-    checkpoint_offsets,
+    checkpointed,
     wait_until,
     write_config,
 )
@@ -54,15 +54,9 @@ def start_settled(
     fd = os.open(log, os.O_WRONLY | os.O_APPEND)
     os.write(fd, PaymentLogs(seed=7).line())
     assert len(receiver.wait_for(1, DELIVERY_TIMEOUT)) >= 1, "the first line did not arrive"
-    state = tmp_path / "state"
-    size = log.stat().st_size
-    assert wait_until(
-        lambda: (
-            (state / "checkpoints.json").exists()
-            and checkpoint_offsets(state).get(str(log)) == size
-        ),
-        DELIVERY_TIMEOUT,
-    ), "the first line was not checkpointed"
+    assert wait_until(lambda: checkpointed(tmp_path, log), DELIVERY_TIMEOUT), (
+        "the first line was not checkpointed"
+    )
     time.sleep(2.0)  # let the duties that the first line woke fall asleep again
     assert proc.proc is not None
     return proc, receiver, log, fd

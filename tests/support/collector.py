@@ -24,6 +24,7 @@ __all__ = [
     "STOP_TIMEOUT",
     "CollectorProcess",
     "checkpoint_offsets",
+    "checkpointed",
     "free_port",
     "missing",
     "scrape",
@@ -41,6 +42,14 @@ def checkpoint_offsets(state: Path) -> dict[str, int]:
     """path -> acked offset, from the collector's checkpoint file."""
     data = json.loads((state / "checkpoints.json").read_text())
     return {e["path"]: e["offset"] for e in data["files"]}
+
+
+def checkpointed(tmp_path: Path, log: Path) -> bool:
+    """Whether the checkpoint file holds `log` at its full size (absent while not written)."""
+    try:
+        return checkpoint_offsets(tmp_path / "state").get(str(log)) == log.stat().st_size
+    except (OSError, ValueError):
+        return False
 
 
 def free_port() -> int:
