@@ -9,15 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-
-class _Uncounted:
-    """A counter that counts nothing, with the methods a route calls."""
-
-    def labels(self, *values: str) -> _Uncounted:
-        return self
-
-    def inc(self, amount: float = 1) -> None:
-        pass
+from collector.counting import uncounted
 
 
 class RouteCounters(NamedTuple):
@@ -32,4 +24,4 @@ class RouteCounters(NamedTuple):
     partial_lines: Any  # labels: source
 
 
-UNCOUNTED = RouteCounters(*(_Uncounted() for _ in RouteCounters._fields))
+UNCOUNTED = uncounted(RouteCounters)

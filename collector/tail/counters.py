@@ -9,21 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-
-class _Uncounted:
-    """A counter or gauge that counts nothing, with the methods a file source calls."""
-
-    def labels(self, *values: str) -> _Uncounted:
-        return self
-
-    def inc(self, amount: float = 1) -> None:
-        pass
-
-    def set(self, value: float) -> None:
-        pass
-
-    def remove(self, *values: str) -> None:
-        pass
+from collector.counting import uncounted
 
 
 class TailCounters(NamedTuple):
@@ -36,4 +22,4 @@ class TailCounters(NamedTuple):
     tail_paused: Any  # gauge
 
 
-UNCOUNTED = TailCounters(*(_Uncounted() for _ in TailCounters._fields))
+UNCOUNTED = uncounted(TailCounters)
