@@ -17,18 +17,51 @@ import re
 import socket
 import ssl
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from collector.metrics.server import split_listen
 from collector.parse import FORMATS
 from collector.route.tag import TagTemplate
 from collector.tail.lines import joiner_for
 
-if TYPE_CHECKING:  # config imports this module
-    from collector.config import Config
+if TYPE_CHECKING:
+    from collector.forward.config import ForwardConfig
+    from collector.metrics.config import MetricsConfig
+    from collector.redact.config import RedactConfig
     from collector.route.config import SourceConfig
+    from collector.units import ByteSize, Seconds
 
 _PEM = b"-----BEGIN "
+
+
+class _Bounds(Protocol):
+    """The `pipeline:` section's values the checks read (config.PipelineConfig)."""
+
+    @property
+    def max_in_flight_bytes(self) -> ByteSize: ...
+    @property
+    def checkpoint_interval(self) -> Seconds: ...
+    @property
+    def checkpoint_expiry(self) -> Seconds: ...
+
+
+class Config(Protocol):
+    """The parts of a loaded config the checks read: `config.Config` is one.
+
+    Named by shape, not imported, because config.py calls these checks while loading:
+    this module sits below it.
+    """
+
+    @property
+    def sources(self) -> list[SourceConfig]: ...
+    @property
+    def pipeline(self) -> _Bounds: ...
+    @property
+    def forward(self) -> ForwardConfig: ...
+    @property
+    def redact(self) -> RedactConfig: ...
+    @property
+    def metrics(self) -> MetricsConfig: ...
 
 
 def check_config(cfg: Config) -> list[str]:
