@@ -37,12 +37,9 @@ _PEM = b"-----BEGIN "
 class _Bounds(Protocol):
     """The `pipeline:` section's values the checks read (config.PipelineConfig)."""
 
-    @property
-    def max_in_flight_bytes(self) -> ByteSize: ...
-    @property
-    def checkpoint_interval(self) -> Seconds: ...
-    @property
-    def checkpoint_expiry(self) -> Seconds: ...
+    max_in_flight_bytes: ByteSize
+    checkpoint_interval: Seconds
+    checkpoint_expiry: Seconds
 
 
 class Config(Protocol):
@@ -52,16 +49,13 @@ class Config(Protocol):
     this module sits below it.
     """
 
-    @property
-    def sources(self) -> list[SourceConfig]: ...
+    sources: list[SourceConfig]
+    forward: ForwardConfig
+    redact: RedactConfig
+    metrics: MetricsConfig
+
     @property
     def pipeline(self) -> _Bounds: ...
-    @property
-    def forward(self) -> ForwardConfig: ...
-    @property
-    def redact(self) -> RedactConfig: ...
-    @property
-    def metrics(self) -> MetricsConfig: ...
 
 
 def check_config(cfg: Config) -> list[str]:
