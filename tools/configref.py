@@ -41,6 +41,21 @@ The file is YAML. `${VAR}` and `${VAR:-default}` are replaced by environment var
 value is inserted as text, never re-read as YAML). Durations take `250ms`, `5s`, `1m`, `2h`;
 sizes take `512KiB`, `64MiB`, `1GB`. Unknown keys are errors. `collector check-config` runs
 every check `collector run` runs and reports each problem as `key.path: reason` (exit 2).
+
+Each section below names the Struct it is read into and the module that defines it. The
+config keys are the users' names and stay as they are; the code's names follow the data
+flow. Where they differ: a `sources[]` entry is read by two packages, `collector/tail/`
+(which files, how lines are read and joined, rotation: `TailConfig`) and `collector/route/`
+(format, parser, tag, mode: `SourceConfig`, which extends `TailConfig`), and parsed by
+`collector/parse/` (`sources[].parser`); `pipeline:` holds the bounds the wiring
+(`collector/pipeline.py`) applies across stages; `log:` is the collector's own logging
+(`collector/diagnostics.py`). Every other section is read by the package of its name
+(`redact:` by `collector/redact/`, `forward:` by `collector/forward/`, `metrics:` by
+`collector/metrics/`, its `derived` entries by `collector/derived.py`, `metadata:` by
+`collector/route/metadata.py`). The collector's own
+log lines name the package that wrote them (`collector.tail`, `collector.route`,
+`collector.redact`, `collector.forward`, `collector.metrics`, `collector.pipeline`; the
+commands log as `collector`).
 """
 
 
@@ -162,6 +177,7 @@ def _section(path: str, cls: type[msgspec.Struct], out: list[str]) -> None:
     hints = typing.get_type_hints(cls)
     comments = _comments(cls)
     out.append(f"## `{path}`\n" if path else "## top level\n")
+    out.append(_where(cls) + "\n")
     doc = inspect.getdoc(cls)
     if doc and cls.__doc__:  # the class's own docstring, not msgspec.Struct's
         out.append(doc + "\n")
@@ -183,6 +199,21 @@ def _section(path: str, cls: type[msgspec.Struct], out: list[str]) -> None:
     out.append("")
     for child, inner in nested:
         _section(child, inner, out)
+
+
+def _where(cls: type[msgspec.Struct]) -> str:
+    """Which Struct a section is read into, where it is defined, and what it extends."""
+    bases = [
+        b
+        for b in cls.__mro__[1:]
+        if issubclass(b, msgspec.Struct) and b is not msgspec.Struct and b is not cls
+    ]
+    extends = "".join(f", extending `{b.__name__}` ({_path(b)})" for b in bases)
+    return f"Read into `{cls.__name__}` ({_path(cls)}){extends}."
+
+
+def _path(cls: type) -> str:
+    return "`" + cls.__module__.replace(".", "/") + ".py`"
 
 
 def _anchor(path: str) -> str:
