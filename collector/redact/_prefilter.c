@@ -733,9 +733,12 @@ static unsigned cards_in_run(const Prefilter *self, const unsigned char *s, Py_s
 /* --- the cards of a text, as the careful pass finds them -------------------------- */
 
 /* Whether a window of whole groups of the chain g[0 .. count) is a card (12 digits
- * admitted: the careful pass decides by context); *twelve is set when one of 12 is. */
+ * admitted: the careful pass decides by context); *twelve is set when one of 12 is.
+ * `windows` (not NULL): each card window is appended to it as (start, end, chain start,
+ * chain end, the chain's digits), the careful pass's own windows (detect.py `_windows`)
+ * before its exemptions by context. Returns -1 with an exception set. */
 static int chain_has_card(const Prefilter *self, const unsigned char *s, const Group *g,
-                          Py_ssize_t count, int *twelve) {
+                          Py_ssize_t count, int *twelve, PyObject *windows, int units) {
     char d[MAX_PAN];
     int any = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -747,6 +750,15 @@ static int chain_has_card(const Prefilter *self, const unsigned char *s, const G
             if (total >= MIN_PAN && brand_fits(self, d, total) && luhn_ok(d, total)) {
                 any = 1;
                 if (total == MIN_PAN) *twelve = 1;
+                if (windows == NULL) continue;
+                PyObject *w = Py_BuildValue("(nnnni)", g[i].start, g[j].start + g[j].len,
+                                            g[0].start, g[count - 1].start + g[count - 1].len,
+                                            units);
+                if (w == NULL || PyList_Append(windows, w) < 0) {
+                    Py_XDECREF(w);
+                    return -1;
+                }
+                Py_DECREF(w);
             }
         }
     }
@@ -757,7 +769,7 @@ static int chain_has_card(const Prefilter *self, const unsigned char *s, const G
  * careful pass finds its cards inside them); *twelve set when a window of 12 digits is
  * one. NULL with an exception set. */
 static PyObject *card_spans_of(const Prefilter *self, const unsigned char *s, Py_ssize_t n,
-                               int *twelve) {
+                               int *twelve, int windows) {
     PyObject *out = PyList_New(0);
     Py_ssize_t cap = 16, count = 0;
     Group *g = PyMem_Malloc(sizeof(Group) * (size_t)cap);
@@ -790,7 +802,10 @@ static PyObject *card_spans_of(const Prefilter *self, const unsigned char *s, Py
                 break;
             pos = end + gap;
         }
-        if (units >= MIN_PAN && chain_has_card(self, s, g, count, twelve)) {
+        if (units < MIN_PAN) continue;
+        int has = chain_has_card(self, s, g, count, twelve, windows ? out : NULL, units);
+        if (has < 0) goto fail;
+        if (has && !windows) {
             PyObject *span = Py_BuildValue("(nn)", g[0].start, g[count - 1].start + g[count - 1].len);
             if (span == NULL || PyList_Append(out, span) < 0) {
                 Py_XDECREF(span);
@@ -813,7 +828,7 @@ static PyObject *Prefilter_card_spans(Prefilter *self, PyObject *args) {
     Py_ssize_t n;
     int card_context, twelve = 0;
     if (!PyArg_ParseTuple(args, "y#p", &text, &n, &card_context)) return NULL;
-    return card_spans_of(self, (const unsigned char *)text, n, &twelve);
+    return card_spans_of(self, (const unsigned char *)text, n, &twelve, 0);
 }
 
 /* --- the whole line ---------------------------------------------------------------- */
@@ -1023,6 +1038,51 @@ static PyObject *Prefilter_reasons(Prefilter *self, PyObject *text) {
     return PyLong_FromUnsignedLong(line_reasons(self, s, n, 0));
 }
 
+/* The word starts of s[0 .. n) where a name begins (rule (D), every one, in order),
+ * appended to `out`: where detect.py's label pattern can match, so the careful pass
+ * tries it only there. -1 with an exception set. */
+static int name_starts(const Prefilter *self, const unsigned char *s, Py_ssize_t n,
+                       PyObject *out) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (!is_alpha(c)) continue;
+        if (c >= 'a' && i > 0 && is_alpha(s[i - 1]) && !after_escape(s, i))
+            continue; /* not a word start */
+        if (!could_open_name(self, s, i, n) || !name_starting_at(self, s, i, n)) continue;
+        PyObject *at = PyLong_FromSsize_t(i);
+        if (at == NULL || PyList_Append(out, at) < 0) {
+            Py_XDECREF(at);
+            return -1;
+        }
+        Py_DECREF(at);
+    }
+    return 0;
+}
+
+/* What the careful pass needs of a plain ASCII text, in one call: the rules that hold
+ * (`reasons`), the card windows of its chains (rule (A)'s windows, before the exemptions
+ * that need context), and where the names of rule (D) begin. */
+static PyObject *Prefilter_findings(Prefilter *self, PyObject *text) {
+    if (!PyBytes_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "text must be bytes");
+        return NULL;
+    }
+    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(text);
+    Py_ssize_t n = PyBytes_GET_SIZE(text);
+    unsigned found;
+    if (!candidate(self, s, n, 1)) found = candidate(self, s, n, 0) ? R_CARD : 0;
+    else found = line_reasons(self, s, n, 0);
+    int twelve = 0;
+    PyObject *windows = card_spans_of(self, s, n, &twelve, 1);
+    PyObject *names = PyList_New(0);
+    if (windows == NULL || names == NULL || ((found & R_NAME) && name_starts(self, s, n, names) < 0)) {
+        Py_XDECREF(windows);
+        Py_XDECREF(names);
+        return NULL;
+    }
+    return Py_BuildValue("(INN)", found, windows, names);
+}
+
 
 /* --- the JSON shortcut's question (redact/shortcut.py) ----------------------------- */
 
@@ -1045,7 +1105,7 @@ static PyObject *Prefilter_json_cards(Prefilter *self, PyObject *args) {
     }
     if (opened >= max_depth || candidate(self, s, n, 1)) Py_RETURN_NONE;
     int twelve = 0;
-    PyObject *spans = card_spans_of(self, s, n, &twelve);
+    PyObject *spans = card_spans_of(self, s, n, &twelve, 0);
     if (spans == NULL) return NULL;
     if (twelve) { /* 12 digits: card or not depends on the key, which the walk judges */
         Py_DECREF(spans);
@@ -1077,6 +1137,10 @@ static PyMethodDef Prefilter_methods[] = {
     {"card_spans", (PyCFunction)Prefilter_card_spans, METH_VARARGS,
      PyDoc_STR("card_spans(text: bytes, card_context: bool) -> list[tuple[int, int]]: "
                "where the careful pass finds cards in plain ASCII text (text.py `_pan_spans`)")},
+    {"findings", (PyCFunction)Prefilter_findings, METH_O,
+     PyDoc_STR("findings(text: bytes) -> tuple[int, list[tuple[int, int, int, int, int]], "
+               "list[int]]: the reasons, the card windows (start, end, chain start, chain "
+               "end, chain digits) and where names begin, of plain ASCII text (text.py)")},
     {"reasons", (PyCFunction)Prefilter_reasons, METH_O,
      PyDoc_STR("reasons(text: bytes) -> int: every rule that holds in text, one bit each")},
     {"candidates", (PyCFunction)Prefilter_candidates, METH_O, candidates_doc},

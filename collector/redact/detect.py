@@ -27,7 +27,7 @@ text.py writes the replacements. The rules, all from tables (cards.py, keys.py):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from collector.redact.cards import (
@@ -65,6 +65,7 @@ _CHAIN = re.compile(rf"[0-9]+(?:{_SEP_CLASS}{{1,{MAX_GAP}}}[0-9]+)*", FLAGS)
 # whole chain): the regex engine skips the short ones without a Python step each.
 _LONG_CHAIN = re.compile(rf"[0-9](?:{_SEP_CLASS}{{0,{MAX_GAP}}}[0-9]){{{MIN_LENGTH - 1},}}", FLAGS)
 _GROUP = re.compile(r"[0-9]+", FLAGS)
+_NON_DIGIT = re.compile(r"[^0-9]+", FLAGS)
 _CONTEXT_CHARS = 32
 _HEX = frozenset("0123456789abcdefABCDEF")
 _HEX_LETTERS = frozenset("abcdefABCDEF")
@@ -172,13 +173,18 @@ class Detector:
         exempt: list[tuple[str, int, int]] | None = None,
         rules: int = Reason.ALL,
         regions: list[tuple[int, int]] | None = None,
+        windows: list[tuple[int, int, int, int, int]] | None = None,
+        names: list[int] | None = None,
     ) -> list[Finding]:
         """Every finding in `text`, overlapping ones included (text.py resolves them).
         `exempt`, when given, collects (exemption name, start, end) of the digit groups
         an exemption kept out of the card windows. `rules`: the C pre-scan's reasons for
         this text (`Prefilter.reasons`, wider than these rules): a rule it did not see
         cannot find anything here and is not run. `regions`: where chains can hold cards
-        (`Prefilter.card_spans`), else everywhere."""
+        (`Prefilter.card_spans`), else everywhere. For plain ASCII text the C can say
+        more (`Prefilter.findings`): `windows`, the card windows of its chains (then only
+        the exemptions and the 12-digit context are judged here), and `names`, where a
+        label name can begin (then the label pattern is tried only there)."""
         found: list[Finding] = []
         if rules & Reason.TRACK1 and "^" in text:
             found.extend(self._tracks1(text))
@@ -191,9 +197,12 @@ class Detector:
         if rules & (Reason.LLVAR | Reason.ISO_LABEL | Reason.TRACK1 | Reason.TRACK2):
             found.extend(self._iso_labels(text))
         if rules & Reason.NAME:
-            found.extend(self._labels(text))
+            found.extend(self._labels(text, names))
         if rules & Reason.CARD:
-            found.extend(self.chains(text, card_context, exempt, regions))
+            if windows is not None and exempt is None:
+                found.extend(self._windowed(text, card_context, windows))
+            else:
+                found.extend(self.chains(text, card_context, exempt, regions))
         return found
 
     # --- bare PANs in chains of digit groups -------------------------------------------
@@ -209,19 +218,75 @@ class Detector:
         out: list[Finding] = []
         for lo, hi in regions if regions is not None else [(0, len(text))]:
             for m in _LONG_CHAIN.finditer(text, lo, hi):
-                base = m.start()
-                groups = [(g.start() + base, g.end() + base) for g in _GROUP.finditer(m.group())]
-                if _phone(text, groups):
-                    if exempt is not None:
-                        exempt.extend(("e164_phone", s, e) for s, e in groups)
-                    continue
-                found = self._chain(text, groups, card_context, exempt, "-" in m.group(), [])
-                if found:
-                    # an IBAN holding this chain opens at most 34 characters before it
-                    ibans = _iban_spans(text, max(0, base - 34), m.end() + 1)
-                    if ibans:  # rare: again, with the IBAN's groups exempt
-                        found = self._chain(text, groups, card_context, exempt, False, ibans)
+                out.extend(self._one_chain(text, m.start(), m.end(), card_context, exempt))
+        return out
+
+    def _one_chain(
+        self,
+        text: str,
+        base: int,
+        end: int,
+        card_context: bool,
+        exempt: list[tuple[str, int, int]] | None,
+    ) -> list[Finding]:
+        """The cards of the chain text[base:end], every exemption judged."""
+        groups = [(g.start(), g.end()) for g in _GROUP.finditer(text, base, end)]
+        if _phone(text, groups):
+            if exempt is not None:
+                exempt.extend(("e164_phone", s, e) for s, e in groups)
+            return []
+        found = self._chain(text, groups, card_context, exempt, "-" in text[base:end], [])
+        if found:
+            # an IBAN holding this chain opens at most 34 characters before it
+            ibans = _iban_spans(text, max(0, base - 34), end + 1)
+            if ibans:  # rare: again, with the IBAN's groups exempt
+                found = self._chain(text, groups, card_context, exempt, False, ibans)
+        return found
+
+    def _windowed(
+        self, text: str, card_context: bool, windows: list[tuple[int, int, int, int, int]]
+    ) -> list[Finding]:
+        """`chains` from the C's card windows (`Prefilter.findings`: brand, length and Luhn
+        of every window of whole groups, the `long_run` and `hex_id` groups left out, as
+        `_windows` does). What needs context is judged here, as `_one_chain` does: an
+        E.164 phone, the 12-digit windows' card word; a chain with a dash (`uuid`) or
+        inside an IBAN goes through `_one_chain` whole."""
+        out: list[Finding] = []
+        chain = base_prev = end_prev = -1
+        found: list[Finding] = []
+        skip = False
+        for start, end, base, chain_end, units in windows:
+            if base != chain:
+                if found and _iban_spans(text, max(0, base_prev - 34), end_prev + 1):
+                    found = self._one_chain(text, base_prev, end_prev, card_context, None)
                 out.extend(found)
+                found = []
+                chain, base_prev, end_prev = base, base, chain_end
+                # `_phone`, on the chain's first group and its digits
+                skip = (
+                    units <= 15
+                    and base >= 1
+                    and text[base - 1] == "+"
+                    and (base < 2 or text[base - 2] not in _ALNUM)
+                )
+                if not skip and "-" in text[base:chain_end]:
+                    out.extend(self._one_chain(text, base, chain_end, card_context, None))
+                    skip = True
+            if skip:
+                continue
+            digits = text[start:end]
+            if not digits.isdigit():
+                digits = _NON_DIGIT.sub("", digits)
+            if (
+                len(digits) == MIN_LENGTH
+                and not card_context
+                and CARD_WORD.search(text, max(0, start - _CONTEXT_CHARS), start) is None
+            ):
+                continue
+            found.append(Finding(start, end, PAN, digits))
+        if found and _iban_spans(text, max(0, base_prev - 34), end_prev + 1):
+            found = self._one_chain(text, base_prev, end_prev, card_context, None)
+        out.extend(found)
         return out
 
     def _chain(
@@ -376,9 +441,9 @@ class Detector:
         return out
 
     # --- labels: key = value written inside text ----------------------------------------------
-    def _labels(self, text: str) -> list[Finding]:
+    def _labels(self, text: str, starts: list[int] | None = None) -> list[Finding]:
         out: list[Finding] = []
-        for m in self._label.finditer(text):
+        for m in self._label.finditer(text) if starts is None else self._label_at(text, starts):
             start, end = m.start(), m.end()
             while start > 0 and text[start - 1] in _LABEL_CHARS:
                 start -= 1
@@ -400,6 +465,19 @@ class Detector:
                 if finding is not None:
                     out.append(finding)
         return out
+
+    def _label_at(self, text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+        """What `self._label.finditer(text)` yields, trying the pattern only at `starts`
+        (every place it can match, and more: the C's name rule, `Prefilter.findings`)."""
+        match = self._label.match
+        last = 0
+        for at in starts:
+            if at < last:
+                continue
+            m = match(text, at)
+            if m is not None:
+                last = m.end()
+                yield m
 
 
 def _exemption(text: str, start: int, end: int, dashed: bool) -> str | None:

@@ -141,20 +141,21 @@ class TextRedactor:
         rules: int = 0,
     ) -> str:
         norm = normalize(text)
-        regions = None
+        windows = names = None
         if norm.starts is not None:
             rules = Reason.ALL  # decoded: every rule, on what the raw bytes did not show
         elif self._prefilter is not None:
             raw = text.encode("utf-8", "surrogatepass")
-            # the C's reasons for the raw text say which rules can hold, and its chains
-            # holding a card window where the detector's can (offsets are the text's:
-            # nothing was decoded and the text is ASCII)
-            rules = rules or self._prefilter.reasons(raw)
-            if rules & Reason.CARD and len(raw) == len(text):
-                regions = self._prefilter.card_spans(raw, card_context)
+            if len(raw) == len(text):
+                # plain ASCII, nothing decoded (offsets are the text's): the C's reasons
+                # say which rules can hold, its card windows and name starts where
+                found, windows, names = self._prefilter.findings(raw)
+                rules = rules or found
+            else:
+                rules = rules or self._prefilter.reasons(raw)
         else:
             rules = rules or Reason.ALL
-        findings = self._detector.find(norm.text, card_context, None, rules, regions)
+        findings = self._detector.find(norm.text, card_context, None, rules, None, windows, names)
         if norm.starts is not None:
             # Escapes are ambiguous (`%4604…` is `%46`+`04…` or `%`+`4604…`): the cards of
             # the raw reading count too, mapped onto the decoded text.

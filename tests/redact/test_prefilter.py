@@ -22,7 +22,8 @@ from collector.redact import Redactor
 from collector.redact.cards import luhn_complete
 from collector.redact.config import RedactConfig
 from collector.redact.keys import EXPIRY_NAMES, PAN_NAMES, SAD_NAMES
-from collector.redact.scan import load_prefilter
+from collector.redact.scan import Reason, load_prefilter
+from tests.redact.clean_corpus import clean_lines
 from tests.redact.strategies import FORMS, pan_from_seed, pan_seeds
 from tests.redact.support import same
 
@@ -334,3 +335,79 @@ def test_binary_garbage_is_read_safely_and_alike_by_every_form(
         for start, end in PREFILTER.card_spans(line, True):
             assert 0 <= start < end <= len(line)
         assert PREFILTER.json_cards(line, 64) is None or b"\\" not in line
+
+
+class _Hidden(str):
+    """A generated text whose repr (in hypothesis' falsifying examples) shows its shape
+    with every digit written `d`: never a card number."""
+
+    def __repr__(self) -> str:
+        return "_Hidden(" + repr("".join("d" if c.isdigit() else c for c in self)) + ")"
+
+
+# What the exemptions judged by context look at: a phone's `+`, an IBAN's country and
+# check digits, a UUID's dashes, card words before 12 digits.
+_CONTEXT_PIECES = [" +", "+", "x+", "GB82 ", "DE89", "NL91ABNA", "FR76", "TX41", "-", "--"]
+_CONTEXT_PIECES += ["a1b2c3d4-", "-4b2a-", "card ", "pan=", "acct ", "cc:", "Cvv", "exp="]
+_ASCII_TEXTS = st.one_of(
+    _CARD_TEXT,
+    _LINE.map(lambda b: b.decode("utf-8", "replace")),
+    st.lists(
+        st.one_of(_CARD_LIKE, st.sampled_from(_PIECES), st.sampled_from(_CONTEXT_PIECES)),
+        max_size=10,
+    ).map("".join),
+).map(lambda t: _Hidden(t.encode("ascii", "replace").decode()))
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=_ASCII_TEXTS, card_context=st.booleans())
+def test_the_c_findings_give_the_detectors_findings(text: str, card_context: bool) -> None:
+    """For plain ASCII text the careful pass takes its card windows and name starts from
+    the C (`Prefilter.findings`); it must find exactly what the detector finds alone.
+    Compared as booleans: a finding holds a card's digits."""
+    raw = text.encode()
+    reasons, windows, names = PREFILTER.findings(raw)
+    assert reasons == PREFILTER.reasons(raw)
+    detector = REDACTOR.text._detector
+    alone = sorted(detector.find(str(text), card_context))
+    helped = sorted(detector.find(str(text), card_context, None, Reason.ALL, None, windows, names))
+    agree = alone == helped
+    assert agree, "the C's windows or name starts change what the detector finds"
+    for start, end, chain_start, chain_end, _units in windows:
+        assert 0 <= chain_start <= start < end <= chain_end <= len(raw)
+
+
+def _exemption_texts() -> list[str]:
+    """Cards next to what the exemptions judged by context look at (built from public
+    test numbers), and the clean corpus, whose IBANs, phones and ids hold card-valid
+    windows by chance."""
+    amex, visa13 = "378282246310005", "4222222222222"
+    texts = [
+        f"call +{amex}",
+        f"call +{visa13} now",
+        f"x+{amex}",
+        f"a +{PAN}",
+        f"+{amex[:4]} {amex[4:]}",
+        f"id 123e4567-e89b-12d3-a456-{PAN[:12]} and {PAN}",
+        f"ref {PAN[:8]}-{PAN[8:]}",
+        f"id {PAN[:8]}-{PAN[8:12]}-{PAN[12:]}-1111-111111111111",  # a UUID of digits
+        f"card {PAN12}",
+        f"{PAN12} card",
+        f"acct:{PAN12}",
+        f"deadbeef{PAN}cafe0000",
+        f"GB82WEST{PAN}",
+    ]
+    texts += [line.decode() for _, line in clean_lines(7, 2600)]
+    return [t for t in texts if t.isascii()]
+
+
+def test_the_c_findings_hold_the_exemptions_judged_by_context() -> None:
+    detector = REDACTOR.text._detector
+    differ = 0
+    for text in _exemption_texts():
+        _, windows, names = PREFILTER.findings(text.encode())
+        for card_context in (False, True):
+            alone = sorted(detector.find(text, card_context))
+            helped = detector.find(text, card_context, None, Reason.ALL, None, windows, names)
+            differ += alone != sorted(helped)
+    assert differ == 0, f"{differ} texts: the C's findings change what the detector finds"
