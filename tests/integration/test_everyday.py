@@ -22,7 +22,7 @@ from tests.support.collector import (
     wait_until,
     write_config,
 )
-from tests.support.receiver import FluentReceiver
+from tools.receiver import FluentReceiver
 from tools.simulator import PaymentLogs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -19,7 +19,7 @@ from tests.support.collector import (
     wait_until,
     write_config,
 )
-from tests.support.receiver import REPO, FluentReceiver
+from tools.receiver import REPO, FluentReceiver
 from tools.simulator import write_file
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -25,8 +25,8 @@ from tests.support.collector import (
     wait_until,
     write_config,
 )
-from tests.support.receiver import FluentReceiver
 from tests.tail.helpers import TEST_CARD
+from tools.receiver import FluentReceiver
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
