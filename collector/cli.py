@@ -2,27 +2,31 @@
 
 Exit codes: 0 success (including a clean shutdown on SIGTERM), 1 runtime failure,
 2 invalid config or usage.
+
+What a command needs is imported when it runs, in an order that matters for `run`:
+hashes and TLS are settled (collector/openssl.py) before the config, asyncio and the
+pipeline are imported, so a collector without TLS never loads OpenSSL.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-import yaml
-
-from collector import __version__, diagnostics
-from collector.config import Config, ConfigError, default_config_path, load_config, masked
-from collector.redact.config import RedactConfig
+from collector import __version__, diagnostics, openssl
 from collector.signals import Signals
+
+if TYPE_CHECKING:
+    from collector.config import Config
 
 log = logging.getLogger("collector")
 
 EXIT_CONFIG = 2
+_CONFIG_HELP = "YAML config file (default: $COLLECTOR_CONFIG or /etc/collector/collector.yaml)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,21 +51,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run in the foreground until SIGTERM/SIGINT")
-    run.add_argument("--config", "-c", default=default_config_path(), help="YAML config file")
+    run.add_argument("--config", "-c", default=None, help=_CONFIG_HELP)
     check = sub.add_parser("check-config", help="validate a config; print it with secrets masked")
-    check.add_argument("config", nargs="?", default=default_config_path())
+    check.add_argument("config", nargs="?", default=None, help=_CONFIG_HELP)
     redact = sub.add_parser("redact", help="filter stdin to stdout through the redactor")
     redact.add_argument("--config", "-c", default=None, help="take the redact: section from here")
     sub.add_parser("version", help="print the version")
     return p
 
 
-def _load(path: str) -> Config | None:
+def _load(path: str | None) -> Config | None:
+    from collector.config import ConfigError, default_config_path, load_config
+
+    path = path or default_config_path()
     try:
         return load_config(path)
     except ConfigError as e:
         # Errors may quote values and paths: they pass the default redactor like any log line.
         from collector.redact import Redactor
+        from collector.redact.config import RedactConfig
 
         scrub = Redactor(RedactConfig()).redact_text
         print(scrub(f"invalid config {path}:"), file=sys.stderr)
@@ -74,6 +82,10 @@ def _check_config(args: argparse.Namespace) -> int:
     cfg = _load(args.config)
     if cfg is None:
         return EXIT_CONFIG
+    import yaml
+
+    from collector.config import masked
+
     yaml.safe_dump(masked(cfg), sys.stdout, sort_keys=False)
     return 0
 
@@ -91,6 +103,7 @@ def _version(args: argparse.Namespace) -> int:
 
 def _redact(args: argparse.Namespace) -> int:
     from collector.redact import Redactor
+    from collector.redact.config import RedactConfig
     from collector.redact.filter import redact_stream
 
     redact_cfg = RedactConfig()
@@ -109,10 +122,16 @@ def _redact(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     signals = Signals()
     signals.install_early()  # before anything slow: reading the config, building the redactor
+    openssl.builtin_hashes()
     cfg = _load(args.config)
     if cfg is None:
         return EXIT_CONFIG
+    if not openssl.needed(cfg):
+        openssl.leave_out_tls()
+    import asyncio
+
     from collector.redact import Redactor
+    from collector.redact.config import RedactConfig
 
     try:
         scrub = Redactor(cfg.redact).redact_text
@@ -147,6 +166,8 @@ def failure_reason(error: BaseException) -> str:
 
 
 async def _serve(cfg: Config, signals: Signals) -> None:
+    import asyncio
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     current = asyncio.current_task()

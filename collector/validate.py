@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import socket
-import ssl
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Protocol
 
@@ -174,7 +173,7 @@ def _tls_context_errors(cfg: Config) -> list[str]:
 
     try:
         make_ssl_context(cfg.forward.tls)
-    except (ssl.SSLError, OSError) as e:
+    except OSError as e:  # ssl.SSLError is an OSError
         reason = getattr(e, "reason", None) or e.strerror or type(e).__name__
         return [f"forward.tls: the certificate, key or CA is not usable ({reason})"]
     return []

@@ -23,7 +23,6 @@ import logging
 import os
 import random
 import socket
-import ssl
 import time
 import traceback
 from collections import deque
@@ -37,6 +36,7 @@ from collector.forward.connection import (
     Connection,
     make_ssl_context,
     open_connection,
+    tls_errors,
 )
 from collector.forward.counters import ClientCounters
 from collector.forward.encoder import chunk_key, encode_message
@@ -118,7 +118,7 @@ class ForwardClient:
         self._rng = rng or random.Random()
         try:
             self._ssl = make_ssl_context(cfg.tls)
-        except (OSError, ssl.SSLError) as e:
+        except OSError as e:  # ssl.SSLError is an OSError
             raise ForwardSetupError(
                 f"forward.tls: cannot load the CA or client certificate: {e}"
             ) from None
@@ -362,8 +362,9 @@ class ForwardClient:
                     self._on_reply(ep, message)
         except ConnectFailure as failure:
             return failure
-        except ssl.SSLError as e:
-            return ConnectFailure("tls", f"{ep.name}: {e.reason or type(e).__name__}")
+        except tls_errors() as e:
+            reason = getattr(e, "reason", None) or type(e).__name__
+            return ConnectFailure("tls", f"{ep.name}: {reason}")
         except (ConnectionError, OSError) as e:
             if conn.spent and not ep.inflight:
                 return None

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import ssl
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import msgpack  # type: ignore[import-untyped]
 import msgspec
@@ -27,6 +27,9 @@ from collector.forward.handshake import (
     check_pong,
     parse_helo,
 )
+
+if TYPE_CHECKING:
+    import ssl
 
 _READ_SIZE = 64 * 1024
 # Replies are acks and handshake messages (a few hundred bytes); a peer that streams more
@@ -52,9 +55,12 @@ def _protocol_error(server: str, error: Exception) -> ConnectFailure:
 
 
 def make_ssl_context(cfg: TLSConfig) -> ssl.SSLContext | None:
-    """One context for every connection; None when TLS is off."""
+    """One context for every connection; None when TLS is off (and then `ssl` is never
+    imported: a collector without TLS runs without OpenSSL, collector/openssl.py)."""
     if not cfg.enabled:
         return None
+    import ssl
+
     ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cfg.ca_file)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     if not cfg.verify:
@@ -63,6 +69,13 @@ def make_ssl_context(cfg: TLSConfig) -> ssl.SSLContext | None:
     if cfg.cert_file is not None:
         ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
     return ctx
+
+
+def tls_errors() -> tuple[type[OSError], ...]:
+    """What `except` must take for a TLS error: `ssl.SSLError` once TLS is in use, nothing
+    when `ssl` was never imported (no connection can raise it then)."""
+    ssl_module = sys.modules.get("ssl")
+    return (ssl_module.SSLError,) if ssl_module is not None else ()
 
 
 def _set_keepalive(sock: socket.socket | None, interval: float) -> None:
@@ -175,8 +188,9 @@ async def open_connection(
                 ssl_handshake_timeout=timeout if ssl_ctx is not None else None,
                 limit=_READ_SIZE * 4,
             )
-    except ssl.SSLError as e:
-        detail = getattr(e, "verify_message", None) or e.reason or type(e).__name__
+    except tls_errors() as e:
+        detail = getattr(e, "verify_message", None) or getattr(e, "reason", None)
+        detail = detail or type(e).__name__
         raise ConnectFailure("tls", f"{server}: TLS handshake failed: {detail}") from None
     except TimeoutError:
         raise ConnectFailure("connect", f"{server}: connect timed out after {timeout:g}s") from None
@@ -208,9 +222,10 @@ async def _handshake(conn: Connection, creds: Credentials, server: str, timeout:
             "auth",
             f"{server}: no handshake reply within {timeout:g}s (does the server use a shared key?)",
         ) from None
-    except ssl.SSLError as e:
+    except tls_errors() as e:
         # TLS 1.3 reports a refused client certificate only after the handshake.
-        raise ConnectFailure("tls", f"{server}: TLS refused: {e.reason or e}") from None
+        reason = getattr(e, "reason", None) or e
+        raise ConnectFailure("tls", f"{server}: TLS refused: {reason}") from None
     except (ConnectionError, OSError) as e:
         raise ConnectFailure(
             "auth", f"{server}: connection lost during the handshake: {e}"
