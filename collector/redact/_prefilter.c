@@ -792,7 +792,6 @@ static PyObject *card_spans_of(const Prefilter *self, const unsigned char *s, Py
             while (end < n && is_digit(s[end])) end++;
             g[count].start = pos;
             g[count].len = (int)(end - pos);
-            g[count].exempt = hex_id_group(s, pos, end, n);
             count++;
             units += (int)(end - pos);
             pos = end;
@@ -803,6 +802,8 @@ static PyObject *card_spans_of(const Prefilter *self, const unsigned char *s, Py
             pos = end + gap;
         }
         if (units < MIN_PAN) continue;
+        for (Py_ssize_t k = 0; k < count; k++)
+            g[k].exempt = hex_id_group(s, g[k].start, g[k].start + g[k].len, n);
         int has = chain_has_card(self, s, g, count, twelve, windows ? out : NULL, units);
         if (has < 0) goto fail;
         if (has && !windows) {
@@ -895,9 +896,19 @@ static unsigned line_reasons(const Prefilter *self, const unsigned char *s, Py_s
     return found;
 }
 
+/* What `candidate`'s `others` leaves out: the card rule, the name rule. */
+enum { O_NO_CARD = 1, O_NO_NAME = 2 };
+
+static inline unsigned rules_wanted(int others) {
+    unsigned wanted = ~0u;
+    if (others & O_NO_CARD) wanted &= ~(unsigned)R_CARD;
+    if (others & O_NO_NAME) wanted &= ~(unsigned)R_NAME;
+    return wanted;
+}
+
 static int candidate_scalar(const Prefilter *self, const unsigned char *s, Py_ssize_t n,
                             int others) {
-    return others ? (line_reasons(self, s, n, 0) & ~(unsigned)R_CARD) != 0
+    return others ? (line_reasons(self, s, n, 0) & rules_wanted(others)) != 0
                   : line_reasons(self, s, n, 1) != 0;
 }
 
@@ -1034,7 +1045,8 @@ static PyObject *Prefilter_reasons(Prefilter *self, PyObject *text) {
     Py_ssize_t n = PyBytes_GET_SIZE(text);
     /* Most texts the careful pass asks about hold a card and nothing else: two vector
      * passes tell that; the byte loop names the rules only when another one holds. */
-    if (!candidate(self, s, n, 1)) return PyLong_FromUnsignedLong(candidate(self, s, n, 0) ? R_CARD : 0);
+    if (!candidate(self, s, n, O_NO_CARD))
+        return PyLong_FromUnsignedLong(candidate(self, s, n, 0) ? R_CARD : 0);
     return PyLong_FromUnsignedLong(line_reasons(self, s, n, 0));
 }
 
@@ -1061,28 +1073,33 @@ static int name_starts(const Prefilter *self, const unsigned char *s, Py_ssize_t
 
 /* What the careful pass needs of a plain ASCII text, in one call: the rules that hold
  * (`reasons`), the card windows of its chains (rule (A)'s windows, before the exemptions
- * that need context), and where the names of rule (D) begin. */
-static PyObject *Prefilter_findings(Prefilter *self, PyObject *text) {
-    if (!PyBytes_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "text must be bytes");
-        return NULL;
-    }
-    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(text);
-    Py_ssize_t n = PyBytes_GET_SIZE(text);
-    unsigned found;
-    if (!candidate(self, s, n, 1)) found = candidate(self, s, n, 0) ? R_CARD : 0;
-    else found = line_reasons(self, s, n, 0);
+ * that need context), and where the names of rule (D) begin. Cards and names are found
+ * here whole, so the vector pass only asks whether another rule holds (rarely: then the
+ * byte loop names them). `rules` (not 0): the caller knows them; only cards, and names
+ * when asked, are looked for. */
+static PyObject *Prefilter_findings(Prefilter *self, PyObject *args) {
+    const char *text;
+    Py_ssize_t n;
+    unsigned rules = 0;
+    if (!PyArg_ParseTuple(args, "y#|I", &text, &n, &rules)) return NULL;
+    const unsigned char *s = (const unsigned char *)text;
     int twelve = 0;
     PyObject *windows = card_spans_of(self, s, n, &twelve, 1);
     PyObject *names = PyList_New(0);
-    if (windows == NULL || names == NULL || ((found & R_NAME) && name_starts(self, s, n, names) < 0)) {
+    if (windows == NULL || names == NULL ||
+        ((rules == 0 || (rules & R_NAME)) && name_starts(self, s, n, names) < 0)) {
         Py_XDECREF(windows);
         Py_XDECREF(names);
         return NULL;
     }
+    unsigned found = rules;
+    if (rules == 0) {
+        if (PyList_GET_SIZE(windows) > 0) found |= R_CARD;
+        if (PyList_GET_SIZE(names) > 0) found |= R_NAME;
+        if (candidate(self, s, n, O_NO_CARD | O_NO_NAME)) found |= line_reasons(self, s, n, 0);
+    }
     return Py_BuildValue("(INN)", found, windows, names);
 }
-
 
 /* --- the JSON shortcut's question (redact/shortcut.py) ----------------------------- */
 
@@ -1103,7 +1120,7 @@ static PyObject *Prefilter_json_cards(Prefilter *self, PyObject *args) {
         if (s[i] >= 0x80 || s[i] == '\\' || s[i] == '%') Py_RETURN_NONE;
         opened += s[i] == '{' || s[i] == '[';
     }
-    if (opened >= max_depth || candidate(self, s, n, 1)) Py_RETURN_NONE;
+    if (opened >= max_depth || candidate(self, s, n, O_NO_CARD)) Py_RETURN_NONE;
     int twelve = 0;
     PyObject *spans = card_spans_of(self, s, n, &twelve, 0);
     if (spans == NULL) return NULL;
@@ -1137,10 +1154,11 @@ static PyMethodDef Prefilter_methods[] = {
     {"card_spans", (PyCFunction)Prefilter_card_spans, METH_VARARGS,
      PyDoc_STR("card_spans(text: bytes, card_context: bool) -> list[tuple[int, int]]: "
                "where the careful pass finds cards in plain ASCII text (text.py `_pan_spans`)")},
-    {"findings", (PyCFunction)Prefilter_findings, METH_O,
-     PyDoc_STR("findings(text: bytes) -> tuple[int, list[tuple[int, int, int, int, int]], "
-               "list[int]]: the reasons, the card windows (start, end, chain start, chain "
-               "end, chain digits) and where names begin, of plain ASCII text (text.py)")},
+    {"findings", (PyCFunction)Prefilter_findings, METH_VARARGS,
+     PyDoc_STR("findings(text: bytes, rules: int = 0) -> tuple[int, list[tuple[int, int, "
+               "int, int, int]], list[int]]: the reasons, the card windows (start, end, "
+               "chain start, chain end, chain digits) and where names begin, of plain ASCII "
+               "text (text.py)")},
     {"reasons", (PyCFunction)Prefilter_reasons, METH_O,
      PyDoc_STR("reasons(text: bytes) -> int: every rule that holds in text, one bit each")},
     {"candidates", (PyCFunction)Prefilter_candidates, METH_O, candidates_doc},

@@ -43,13 +43,16 @@ static inline V_VEC V_NAME(first_two)(const Prefilter *self, V_VEC lv, V_VEC lvn
 }
 #endif
 
-/* `others`: whether a rule other than the card one holds (the JSON shortcut's question). */
+/* `others`: 0, whether any rule holds; O_NO_CARD, whether a rule other than the card one
+ * does (the JSON shortcut's question); O_NO_CARD | O_NO_NAME, whether a rule other than
+ * those two does (`Prefilter.findings`, which finds cards and names itself). */
 V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char *s,
                                       Py_ssize_t n, int others) {
     const V_VEC nine = V_SET1(9), lowbit = V_SET1(0x20);
     const uint32_t full = V_WIDTH == 32 ? 0xFFFFFFFFu : (1u << V_WIDTH) - 1;
     unsigned char pad[V_WIDTH + 1];
     int carry = 0; /* chain bytes (digits, separators) just before this step */
+    const unsigned wanted = rules_wanted(others);
     for (Py_ssize_t o = 0; o < n;) {
         const unsigned char *p = s + o;
         if (o + V_WIDTH + 1 > n) { /* the end: pad with a byte no rule reads */
@@ -106,6 +109,7 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
         uint32_t after_esc = V_MOVEMASK(bsl) << 2 | (uint32_t)(o > 1 && s[o - 2] == '\\') |
                              (uint32_t)(o > 0 && s[o - 1] == '\\') << 1;
         uint32_t starts = alphas & (uppers | ~after_letter | after_esc);
+        if (others & O_NO_NAME) starts = 0;
         for (uint32_t nm = V_MOVEMASK(V_NAME(first_two)(self, lv, lvn)) & starts; nm; nm &= nm - 1) {
             Py_ssize_t at = o + __builtin_ctz(nm);
             if (at >= n) break;
@@ -133,9 +137,8 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
             if (at >= 0) {
                 Py_ssize_t end, from = at;
                 while (from > 0 && is_chain_byte(self, s[from - 1])) from--;
-                if (cards_in_run(self, s, at, n, &end, !others) & (others ? ~(unsigned)R_CARD : ~0u))
-                    return 1;
-                if (run_rules(self, s, from, end, n)) return 1; /* bytes the jump skips */
+                if (cards_in_run(self, s, at, n, &end, !others) & wanted) return 1;
+                if (run_rules(self, s, from, end, n) & wanted) return 1; /* bytes the jump skips */
                 carry = 0;
                 o = end > o ? end : o + 1;
                 continue;

@@ -254,14 +254,19 @@ class Detector:
         out: list[Finding] = []
         chain = base_prev = end_prev = -1
         found: list[Finding] = []
-        skip = False
+        skip = iban = False
         for start, end, base, chain_end, units in windows:
             if base != chain:
-                if found and _iban_spans(text, max(0, base_prev - 34), end_prev + 1):
+                if found and iban and _iban_spans(text, max(0, base_prev - 34), end_prev + 1):
                     found = self._one_chain(text, base_prev, end_prev, card_context, None)
                 out.extend(found)
                 found = []
                 chain, base_prev, end_prev = base, base, chain_end
+                # An IBAN holding a group of the chain holds the character before it
+                # (the chain has no letters, an IBAN opens with two): a capital, or a
+                # space after a capital (a digit there would be in the chain).
+                before = text[max(0, base - 2) : base]
+                iban = before[-1:].isupper() or (before[-1:] == " " and before[:1].isupper())
                 # `_phone`, on the chain's first group and its digits
                 skip = (
                     units <= 15
@@ -284,7 +289,7 @@ class Detector:
             ):
                 continue
             found.append(Finding(start, end, PAN, digits))
-        if found and _iban_spans(text, max(0, base_prev - 34), end_prev + 1):
+        if found and iban and _iban_spans(text, max(0, base_prev - 34), end_prev + 1):
             found = self._one_chain(text, base_prev, end_prev, card_context, None)
         out.extend(found)
         return out
@@ -520,7 +525,9 @@ def _iban_spans(text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int
     spaces, opening in text[lo:hi]: their digits are an account, not a card, whatever a
     window of them reads as."""
     spans = []
-    for m in _IBAN.finditer(text, lo):
+    # an IBAN opening before `hi` ends within 64 characters (4 + 30 spaced): the engine
+    # need not read the rest of the text
+    for m in _IBAN.finditer(text, lo, len(text) if hi is None else hi + 64):
         if hi is not None and m.start() >= hi:
             break
         found = m.group()

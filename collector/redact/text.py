@@ -149,8 +149,7 @@ class TextRedactor:
             if len(raw) == len(text):
                 # plain ASCII, nothing decoded (offsets are the text's): the C's reasons
                 # say which rules can hold, its card windows and name starts where
-                found, windows, names = self._prefilter.findings(raw)
-                rules = rules or found
+                rules, windows, names = self._prefilter.findings(raw, rules)
             else:
                 rules = rules or self._prefilter.reasons(raw)
         else:

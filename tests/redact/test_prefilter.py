@@ -396,6 +396,8 @@ def _exemption_texts() -> list[str]:
         f"acct:{PAN12}",
         f"deadbeef{PAN}cafe0000",
         f"GB82WEST{PAN}",
+        f"iban GB82 WEST {PAN[:4]} {PAN[4:8]} {PAN[8:12]} {PAN[12:]}",
+        f"iban DE89 3704 0044 0532 0130 00 {PAN}",
     ]
     texts += [line.decode() for _, line in clean_lines(7, 2600)]
     return [t for t in texts if t.isascii()]
