@@ -19,17 +19,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.metrics_core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
-from prometheus_client.samples import Exemplar
-from prometheus_client.utils import floatToGoString
-
 from collector.metrics.config import DEFAULT_BUCKETS, DerivedMetric, MatchCondition
+from collector.metrics.core import Exemplar, Family, Registry, Sample, go_float
 from collector.metrics.internal import (
     DERIVED_LABEL_OVERFLOW,
     DERIVED_RECORDS_SKIPPED,
@@ -281,31 +272,30 @@ class _Plan:
         if idle:
             DERIVED_SERIES.labels(self.cfg.name).set(len(self.series))
 
-    def family_metric(self, with_samples: bool = True) -> Metric:
-        labels = self.label_names
-        if self.kind == "counter":
-            c = CounterMetricFamily(self.family, self.help, labels=labels)
-            for key, s in self.series.items() if with_samples else ():
-                c.add_metric(key, s.value)
-            return c
-        if self.kind == "gauge":
-            g = GaugeMetricFamily(self.family, self.help, labels=labels)
-            for key, s in self.series.items() if with_samples else ():
-                g.add_metric(key, s.value)
-            return g
-        h = HistogramMetricFamily(self.family, self.help, labels=labels)
-        les = [floatToGoString(b) for b in self.bounds] + ["+Inf"]  # type: ignore[no-untyped-call]
-        for key, s in self.series.items() if with_samples else ():
-            buckets: list[Any] = []
-            total = 0
-            for le, n, ex in zip(les, s.counts, s.exemplars, strict=True):
-                total += n
-                if ex is None:
-                    buckets.append((le, total))
-                else:
-                    buckets.append((le, total, Exemplar({EXEMPLAR_LABEL: ex[0]}, ex[1], ex[2])))
-            h.add_metric(key, buckets, s.sum)
-        return h
+    def family_metric(self, with_samples: bool = True) -> Family:
+        """The family as exposed (what prometheus_client's *MetricFamily classes built)."""
+        family = Family(self.family, self.help, self.kind)
+        series = self.series.items() if with_samples else ()
+        names, add = self.label_names, family.samples.append
+        if self.kind != "histogram":
+            name = self.family + "_total" if self.kind == "counter" else self.family
+            for key, s in series:
+                add(Sample(name, dict(zip(names, key, strict=True)), s.value))
+            return family
+        les = [go_float(b) for b in self.bounds] + ["+Inf"]
+        with_sum = float(les[0]) >= 0  # OpenMetrics: no _sum when a bucket is negative
+        bucket, count, total = self.family + "_bucket", self.family + "_count", self.family + "_sum"
+        for key, s in series:
+            labels = dict(zip(names, key, strict=True))
+            n = 0
+            for le, c, ex in zip(les, s.counts, s.exemplars, strict=True):
+                n += c
+                exemplar = None if ex is None else Exemplar({EXEMPLAR_LABEL: ex[0]}, ex[1], ex[2])
+                add(Sample(bucket, {**labels, "le": le}, n, None, exemplar))
+            if with_sum:
+                add(Sample(count, labels, n))
+                add(Sample(total, labels, s.sum))
+        return family
 
 
 class DerivedMetrics:
@@ -314,7 +304,7 @@ class DerivedMetrics:
     def __init__(
         self,
         cfgs: list[DerivedMetric],
-        registry: CollectorRegistry = REGISTRY,
+        registry: Registry = REGISTRY,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._plans = [_Plan(c) for c in cfgs]
@@ -325,7 +315,7 @@ class DerivedMetrics:
         # Expire on the batch path too, so series stay bounded even if nobody calls expire().
         self._expire_every = min(60.0, max(1.0, min(expiries) / 4)) if expiries else 60.0
         self._next_expire = clock() + self._expire_every
-        self._registry: CollectorRegistry | None = None
+        self._registry: Registry | None = None
         if self._plans:
             registry.register(self)  # raises ValueError on a name clash with another metric
             self._registry = registry
@@ -373,9 +363,9 @@ class DerivedMetrics:
             with contextlib.suppress(KeyError):
                 DERIVED_SERIES.remove(plan.cfg.name)
 
-    def describe(self) -> list[Metric]:
+    def describe(self) -> list[Family]:
         return [p.family_metric(with_samples=False) for p in self._plans]
 
-    def collect(self) -> list[Metric]:
+    def collect(self) -> list[Family]:
         with self._lock:
             return [p.family_metric() for p in self._plans]

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from prometheus_client import CollectorRegistry
 
 from collector.derived import OVERFLOW, DerivedMetrics
 from collector.metrics.config import DerivedMetric, MatchCondition
+from collector.metrics.core import Registry
 from collector.metrics.internal import REGISTRY
 from tools.simulator import PaymentLogs
 
@@ -19,9 +19,9 @@ _names = itertools.count()
 
 
 @pytest.fixture
-def registry() -> CollectorRegistry:
+def registry() -> Registry:
     """A registry of the test's own: derived series are registered per test."""
-    return CollectorRegistry()
+    return Registry()
 
 
 def unique(prefix: str) -> str:
@@ -29,7 +29,7 @@ def unique(prefix: str) -> str:
     return f"{prefix}_{next(_names)}"
 
 
-def series(registry: CollectorRegistry, sample: str) -> dict[tuple[tuple[str, str], ...], float]:
+def series(registry: Registry, sample: str) -> dict[tuple[tuple[str, str], ...], float]:
     return {
         tuple(sorted(s.labels.items())): s.value
         for fam in registry.collect()
@@ -54,7 +54,7 @@ class Clock:
         return self.now
 
 
-def test_counts_records_matching_every_condition(registry: CollectorRegistry) -> None:
+def test_counts_records_matching_every_condition(registry: Registry) -> None:
     cfg = counter(
         "payments_total",
         labels={"status": "payment.status", "method": "payment.method"},
@@ -89,7 +89,7 @@ def test_counts_records_matching_every_condition(registry: CollectorRegistry) ->
         (MatchCondition(field="http.status", regex="^2", exists=True), [2, 5]),
     ],
 )
-def test_conditions(registry: CollectorRegistry, cond: MatchCondition, matching: list[int]) -> None:
+def test_conditions(registry: Registry, cond: MatchCondition, matching: list[int]) -> None:
     records: list[dict[str, Any]] = [
         {"i": 0, "http": {"status": 500}},
         {"i": 1, "http": {"status": 503}},
@@ -104,7 +104,7 @@ def test_conditions(registry: CollectorRegistry, cond: MatchCondition, matching:
     assert got == matching
 
 
-def test_histogram_scales_and_buckets_and_counts(registry: CollectorRegistry) -> None:
+def test_histogram_scales_and_buckets_and_counts(registry: Registry) -> None:
     cfg = DerivedMetric(
         name="auth_seconds",
         type="histogram",
@@ -120,7 +120,7 @@ def test_histogram_scales_and_buckets_and_counts(registry: CollectorRegistry) ->
     assert series(registry, "auth_seconds_sum")[()] == pytest.approx(1.595)
 
 
-def test_unusable_values_are_skipped_and_counted(registry: CollectorRegistry) -> None:
+def test_unusable_values_are_skipped_and_counted(registry: Registry) -> None:
     name = unique("lat")
     d = DerivedMetrics([DerivedMetric(name=name, type="histogram", field="latency_ms")], registry)
     d.observe("app", [{"latency_ms": "fast"}, {}, {"latency_ms": True}, {"latency_ms": 1}])
@@ -130,7 +130,7 @@ def test_unusable_values_are_skipped_and_counted(registry: CollectorRegistry) ->
     assert self_metric(skipped, metric=name, reason="missing_field") == 1.0
 
 
-def test_gauge_keeps_last_value_and_counter_can_sum_a_field(registry: CollectorRegistry) -> None:
+def test_gauge_keeps_last_value_and_counter_can_sum_a_field(registry: Registry) -> None:
     d = DerivedMetrics(
         [
             DerivedMetric(name="queue_depth", type="gauge", field="depth", labels={"q": "q"}),
@@ -149,14 +149,14 @@ def test_gauge_keeps_last_value_and_counter_can_sum_a_field(registry: CollectorR
     assert series(registry, "amount_total") == {(("cur", "EUR"),): 4.0}
 
 
-def test_sources_filter(registry: CollectorRegistry) -> None:
+def test_sources_filter(registry: Registry) -> None:
     d = DerivedMetrics([counter("lines", sources=["payments"])], registry)
     d.observe("payments", [{}, {}])
     d.observe("audit", [{}, {}, {}])
     assert series(registry, "lines_total") == {(): 2.0}
 
 
-def test_missing_label_field_gives_empty_value(registry: CollectorRegistry) -> None:
+def test_missing_label_field_gives_empty_value(registry: Registry) -> None:
     d = DerivedMetrics([counter("c", labels={"reason": "payment.decline_reason"})], registry)
     d.observe("app", [{"payment": {}}])
     assert series(registry, "c_total") == {(("reason", ""),): 1.0}
@@ -173,7 +173,7 @@ def test_no_metrics_configured_returns_without_looking_at_records() -> None:
     DerivedMetrics([]).observe("app", Untouchable())
 
 
-def test_ten_thousand_distinct_values_stay_within_cap(registry: CollectorRegistry) -> None:
+def test_ten_thousand_distinct_values_stay_within_cap(registry: Registry) -> None:
     name = unique("merchants")
     cap = 100
     d = DerivedMetrics([counter(name, labels={"merchant": "merchant_id"})], registry)
@@ -196,7 +196,7 @@ def test_ten_thousand_distinct_values_stay_within_cap(registry: CollectorRegistr
     cap=st.integers(1, 12),
 )
 def test_caps_hold_for_any_input(values: list[tuple[int, int]], cap: int) -> None:
-    registry = CollectorRegistry()
+    registry = Registry()
     name = unique("capped")
     d = DerivedMetrics([counter(name, labels={"a": "a", "b": "b"}, max_label_values=cap)], registry)
     d.observe("app", [{"a": a, "b": str(b)} for a, b in values])
@@ -210,7 +210,7 @@ def test_caps_hold_for_any_input(values: list[tuple[int, int]], cap: int) -> Non
     assert set(first_a) <= {dict(k)["a"] for k in got}
 
 
-def test_idle_series_expire_and_free_their_label_values(registry: CollectorRegistry) -> None:
+def test_idle_series_expire_and_free_their_label_values(registry: Registry) -> None:
     clock = Clock()
     name = unique("exp")
     d = DerivedMetrics(
@@ -232,7 +232,7 @@ def test_idle_series_expire_and_free_their_label_values(registry: CollectorRegis
     assert {dict(k)["v"] for k in series(registry, f"{name}_total")} == {"d"}
 
 
-def test_histogram_exemplar_carries_trace_id(registry: CollectorRegistry) -> None:
+def test_histogram_exemplar_carries_trace_id(registry: Registry) -> None:
     cfg = DerivedMetric(
         name="auth_seconds",
         type="histogram",
@@ -263,19 +263,19 @@ def test_histogram_exemplar_carries_trace_id(registry: CollectorRegistry) -> Non
     assert exemplars["+Inf"] is None
 
 
-def test_name_clash_with_registered_metric_is_refused(registry: CollectorRegistry) -> None:
+def test_name_clash_with_registered_metric_is_refused(registry: Registry) -> None:
     DerivedMetrics([counter("payments_total")], registry)
     with pytest.raises(ValueError, match="Duplicated"):
         DerivedMetrics([counter("payments")], registry)
 
 
-def test_close_unregisters(registry: CollectorRegistry) -> None:
+def test_close_unregisters(registry: Registry) -> None:
     d = DerivedMetrics([counter("payments_total")], registry)
     d.close()
     DerivedMetrics([counter("payments_total")], registry)
 
 
-def test_simulated_payment_logs_with_example_config(registry: CollectorRegistry) -> None:
+def test_simulated_payment_logs_with_example_config(registry: Registry) -> None:
     from tests.metrics.conftest import example_config
 
     d = DerivedMetrics(example_config().derived, registry)
@@ -301,7 +301,7 @@ def _records(n: int) -> list[dict[str, Any]]:
     return [gen.record() for _ in range(n)]
 
 
-def test_expire_on_unix_time_keeps_fresh_series(registry: CollectorRegistry) -> None:
+def test_expire_on_unix_time_keeps_fresh_series(registry: Registry) -> None:
     """The pipeline calls expire(time.time()) every second: fresh series must survive it."""
     import time
 

@@ -16,9 +16,7 @@ import copy
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from prometheus_client.metrics_core import Metric
-from prometheus_client.registry import Collector
-from prometheus_client.samples import Sample
+from collector.metrics.core import Collector
 
 Scrub = Callable[[str], str]
 
@@ -34,18 +32,19 @@ class ScrubbedRegistry:
         self._scrub = scrub
         self._cache: dict[str, str] = {}
 
-    def collect(self) -> Iterator[Metric]:
+    def collect(self) -> Iterator[Any]:
         for family in self._registry.collect():
             yield self._family(family)
 
     def restricted_registry(self, names: Iterable[str]) -> ScrubbedRegistry:
-        """`?name[]=` scrapes: prometheus_client asks the registry for a restricted view."""
+        """`?name[]=` scrapes: the exposition asks the registry for a restricted view."""
         view = ScrubbedRegistry(self._registry.restricted_registry(names), self._scrub)
         view._cache = self._cache
         return view
 
-    def _family(self, family: Metric) -> Metric:
-        merged: dict[tuple[str, tuple[tuple[str, str], ...]], Sample] = {}
+    def _family(self, family: Any) -> Any:
+        """A copy of `family` (ours, or prometheus_client's from a textfile) scrubbed."""
+        merged: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
         for sample in family.samples:
             labels = {k: self._value(v) for k, v in sample.labels.items()}
             exemplar = sample.exemplar

@@ -1,14 +1,20 @@
 """The HTTP side: /metrics, /healthz, /readyz on one listen address.
 
-prometheus_client's WSGI app does the exposition (text 0.0.4, or OpenMetrics when the
-scraper's Accept header asks, gzip when accepted); wsgiref serves it from a background
-thread, so a slow scrape never blocks the event loop and the loop's own stall shows up
-on /healthz.
+A small HTTP/1.0 server over `socket` and `threading` rather than wsgiref and
+prometheus_client's WSGI app: those import `http.server`, `email`, `urllib` and, through
+prometheus_client, `ssl` (libcrypto), several MiB of a sidecar's memory for a handful of
+GET requests (docs/decisions.md). Responses are what the WSGI app gave: the same status
+lines, bodies and Content-Type, the exposition negotiated by metrics/exposition.py.
 
-Each connection has a thread; a client that connects and never sends a request (or stops
-half-way) is dropped after `READ_TIMEOUT`, so idle connections cannot pile up threads.
-The listen backlog is the usual 128, not socketserver's 5: a burst of probes and scrapes
-must not have its SYNs dropped while a 1 s probe timeout is ticking.
+One thread blocks in accept, so an idle sidecar has no timer waking it (socketserver's
+serve_forever polls every 0.5 s); `stop` wakes it with a connection of its own. Each
+connection gets a short-lived thread and one request (HTTP/1.0: no keep-alive), so a slow
+scrape never blocks the event loop and the loop's own stall shows up on /healthz.
+
+A client that connects and never sends a request (or stops half-way) is dropped after
+`READ_TIMEOUT`, so idle connections cannot pile up threads. The listen backlog is the
+usual 128, not socketserver's 5: a burst of probes and scrapes must not have its SYNs
+dropped while a 1 s probe timeout is ticking.
 """
 
 from __future__ import annotations
@@ -16,25 +22,27 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-import sys
 import threading
-from collections.abc import Callable, Iterable
+import time
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-
-from prometheus_client import CollectorRegistry, make_wsgi_app
-from prometheus_client.exposition import ThreadingWSGIServer
 
 from collector.metrics.config import MetricsConfig
+from collector.metrics.core import Registry
+from collector.metrics.exposition import metrics_response, unquote
 from collector.metrics.health import Health
 from collector.metrics.internal import REGISTRY
 from collector.metrics.scrub import Scrub, scrubbed
 from collector.metrics.textfile import TextfileCollector
 
-StartResponse = Callable[..., Any]
+Response = tuple[str, list[tuple[str, str]], bytes]
 _TEXT = ("Content-Type", "text/plain; charset=utf-8")
 READ_TIMEOUT = 10.0  # seconds a connection may take to send its request
 BACKLOG = 128
+MAX_HEAD = 65536  # bytes of request line and headers (http.server's line limit)
+MAX_BODY = 65536  # a request body is read (and ignored) up to this, so close sends no RST
+_SERVER_ERROR = b"A server error occurred.  Please contact the administrator."
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 log = logging.getLogger("collector.metrics")
 
@@ -46,30 +54,94 @@ def split_listen(listen: str) -> tuple[str, int]:
     return host, int(port)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr: a scrape every 15 s is not news."""
+class BadRequest(Exception):
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+
+class Request:
+    """One parsed request: method, path (percent-decoded), query, headers (lower-case)."""
+
+    __slots__ = ("headers", "method", "path", "query")
+
+    def __init__(self, method: str, path: str, query: str, headers: dict[str, str]) -> None:
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
 
 
-class _Server(ThreadingWSGIServer):  # type: ignore[misc]
-    request_queue_size = BACKLOG
+def read_request(conn: socket.socket) -> Request | None:
+    """Read the request head (and any small body); None when the client sent nothing."""
+    buf = b""
+    while True:
+        end = buf.find(b"\r\n\r\n")
+        sep = 4
+        if end < 0:
+            end, sep = buf.find(b"\n\n"), 2
+        if end >= 0:
+            break
+        if len(buf) > MAX_HEAD:
+            raise BadRequest(
+                "414 Request-URI Too Long"
+                if b"\n" not in buf
+                else "431 Request Header Fields Too Large"
+            )
+        chunk = conn.recv(8192)
+        if not chunk:
+            if buf.strip():
+                raise BadRequest("400 Bad Request")
+            return None
+        buf += chunk
+    head, rest = buf[:end].decode("latin-1"), buf[end + sep :]
+    lines = head.replace("\r\n", "\n").split("\n")
+    words = lines[0].split()
+    if len(words) != 3 or not words[2].startswith("HTTP/"):
+        raise BadRequest("400 Bad Request")
+    method, target, _ = words
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise BadRequest("400 Bad Request")
+        key = name.strip().lower()
+        value = value.strip()
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    _drain_body(conn, rest, headers.get("content-length", ""))
+    path, _, query = target.partition("?")
+    return Request(method, unquote(path, "latin-1", plus=False), query, headers)
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that timed out or went away is routine; anything else is logged as one
-        JSON line (socketserver would print a traceback on stderr)."""
-        error = sys.exc_info()[1]
-        if isinstance(error, TimeoutError | ConnectionError):
+
+def _drain_body(conn: socket.socket, got: bytes, length: str) -> None:
+    want = min(int(length), MAX_BODY) if length.isdigit() else 0
+    seen = len(got)
+    while seen < want:
+        chunk = conn.recv(min(8192, want - seen))
+        if not chunk:
             return
-        log.warning(
-            "metrics request failed", extra={"error": type(error).__name__ if error else None}
-        )
+        seen += len(chunk)
 
 
-def _wake(httpd: WSGIServer) -> None:
+def http_date(now: float) -> str:
+    t = time.gmtime(now)
+    return (
+        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
+
+
+def write_response(conn: socket.socket, response: Response) -> None:
+    status, headers, body = response
+    head = [f"HTTP/1.0 {status}", f"Date: {http_date(time.time())}"]
+    head += [f"{k}: {v}" for k, v in headers]
+    head.append(f"Content-Length: {len(body)}")
+    conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+
+
+def _wake(address: tuple[Any, ...]) -> None:
     """Connect to the server so that its blocking accept returns and sees `_stopping`."""
-    host, port = str(httpd.server_address[0]), int(httpd.server_address[1])
+    host, port = str(address[0]), int(address[1])
     if host in ("0.0.0.0", ""):
         host = "127.0.0.1"
     elif host == "::":
@@ -83,7 +155,7 @@ class MetricsServer:
         self,
         cfg: MetricsConfig,
         health: Health,
-        registry: CollectorRegistry = REGISTRY,
+        registry: Registry = REGISTRY,
         scrub: Scrub | None = None,
         read_timeout: float = READ_TIMEOUT,
     ) -> None:
@@ -92,80 +164,110 @@ class MetricsServer:
         self._health = health
         self._registry = registry
         self._read_timeout = read_timeout
-        self._metrics_app = make_wsgi_app(scrubbed(registry, scrub))
+        self._exposed = scrubbed(registry, scrub)
         self._textfile: TextfileCollector | None = None
-        self._httpd: WSGIServer | None = None
+        self._sock: socket.socket | None = None
         self._stopping = False
         self._thread: threading.Thread | None = None
 
-    def app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """The WSGI app: exposed so tests and embedders can call it without a socket."""
-        path = environ.get("PATH_INFO", "/")
+    def respond(self, request: Request) -> Response:
+        """The response to one request: exposed so tests can call it without a socket."""
+        path = request.path
         if path == "/metrics":
-            result: Iterable[bytes] = self._metrics_app(environ, start_response)
-            return result
+            h = request.headers
+            return metrics_response(
+                self._exposed,
+                request.method,
+                request.query,
+                h.get("accept"),
+                h.get("accept-encoding"),
+            )
         if path in ("/healthz", "/readyz"):
             ok, reason = self._health.live() if path == "/healthz" else self._health.ready()
             status = "200 OK" if ok else "503 Service Unavailable"
-            start_response(status, [_TEXT])  # a fresh list: wsgiref appends to it
-            return [f"{reason}\n".encode()]
+            return status, [_TEXT], f"{reason}\n".encode()
         if path == "/":
-            start_response("200 OK", [_TEXT])
-            return [b"collector: /metrics /healthz /readyz\n"]
-        start_response("404 Not Found", [_TEXT])
-        return [b"not found: try /metrics, /healthz or /readyz\n"]
+            return "200 OK", [_TEXT], b"collector: /metrics /healthz /readyz\n"
+        return "404 Not Found", [_TEXT], b"not found: try /metrics, /healthz or /readyz\n"
 
     def start(self) -> None:
-        if self._httpd is not None:
+        if self._sock is not None:
             raise RuntimeError("metrics server already started")
         host, port = split_listen(self._cfg.listen)
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         family, _, _, _, sockaddr = infos[0]
-
-        class Server(_Server):
-            address_family = family
-
-        class Handler(_QuietHandler):
-            timeout = self._read_timeout
-
+        sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            self._httpd = make_server(
-                str(sockaddr[0]), port, self.app, Server, handler_class=Handler
-            )
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(sockaddr)
+            sock.listen(BACKLOG)
         except OSError as e:
+            sock.close()
             msg = f"metrics: cannot listen on {self._cfg.listen}: {e.strerror}"
             raise OSError(e.errno, msg) from e
+        self._sock = sock
+        self._stopping = False
         # The service's own *.prom files are served only through this endpoint, so the
         # endpoint owns their collector (registered while serving, when paths are set).
         self._textfile = TextfileCollector(self._cfg.textfile, self._registry)
         self._thread = threading.Thread(
-            target=self._serve, args=(self._httpd,), name="metrics-http", daemon=True
+            target=self._serve, args=(sock,), name="metrics-http", daemon=True
         )
         self._thread.start()
 
-    def _serve(self, httpd: WSGIServer) -> None:
-        """Block in accept until a request comes: no timer wakes an idle sidecar.
-
-        socketserver's serve_forever polls every 0.5 s to notice shutdown; here `stop`
-        wakes the loop with a connection of its own instead.
-        """
+    def _serve(self, sock: socket.socket) -> None:
+        """Block in accept until a connection comes: no timer wakes an idle sidecar."""
         while not self._stopping:
-            httpd.handle_request()
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                if self._stopping:
+                    return
+                time.sleep(0.1)  # EMFILE and the like: let fds free up, then try again
+                continue
+            if self._stopping:
+                conn.close()
+                return
+            threading.Thread(
+                target=self._handle, args=(conn,), name="metrics-conn", daemon=True
+            ).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.settimeout(self._read_timeout)
+                try:
+                    request = read_request(conn)
+                except BadRequest as e:
+                    write_response(conn, (e.status, [_TEXT], f"{e.status}\n".encode()))
+                    return
+                if request is None:
+                    return
+                try:
+                    response = self.respond(request)
+                except Exception as e:
+                    log.warning("metrics request failed", extra={"error": type(e).__name__})
+                    response = ("500 Internal Server Error", [_TEXT], _SERVER_ERROR)
+                write_response(conn, response)
+            except (TimeoutError, ConnectionError):
+                return  # a client that timed out or went away is routine
+            except OSError as e:
+                log.warning("metrics request failed", extra={"error": type(e).__name__})
 
     @property
     def port(self) -> int:
-        if self._httpd is None:
+        if self._sock is None:
             raise RuntimeError("metrics server not started")
-        return int(self._httpd.server_port)
+        return int(self._sock.getsockname()[1])
 
     def stop(self) -> None:
-        httpd, thread, textfile = self._httpd, self._thread, self._textfile
-        self._httpd = self._thread = self._textfile = None
+        sock, thread, textfile = self._sock, self._thread, self._textfile
+        self._sock = self._thread = self._textfile = None
         self._stopping = True
-        if httpd is not None and thread is not None:
-            _wake(httpd)
+        if sock is not None and thread is not None:
+            _wake(sock.getsockname())
             thread.join(timeout=5)
-        if httpd is not None:
-            httpd.server_close()
+        if sock is not None:
+            sock.close()
         if textfile is not None:
             textfile.close()

@@ -6,6 +6,10 @@ clash with no other metric, and survive a round trip through the OpenMetrics par
 (so one bad file can never make Prometheus reject the whole scrape). Files are re-read
 only when their mtime or size changes, at most every `interval`, on the scrape thread.
 Writers should write a temp file and rename it into place.
+
+prometheus_client's parsers are the one part of it the collector still uses, imported
+only when a file is parsed: without `metrics.textfile.paths` it is never loaded (its
+import costs ~4 MiB and pulls in ssl, http.server and urllib; docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -14,17 +18,11 @@ import glob
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
-
-from prometheus_client import CollectorRegistry
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
-from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_text
-from prometheus_client.openmetrics.parser import (
-    text_string_to_metric_families as parse_openmetrics,
-)
-from prometheus_client.parser import text_string_to_metric_families as parse_text
+from collections.abc import Callable
 
 from collector.metrics.config import TextfileConfig
+from collector.metrics.core import Family, Registry
+from collector.metrics.exposition import openmetrics_1_0_0
 from collector.metrics.internal import REGISTRY, TEXTFILE_ERRORS
 
 MTIME = "collector_textfile_mtime_seconds"
@@ -46,7 +44,7 @@ class _Loaded:
         self,
         version: tuple[int, int],
         mtime: float,
-        families: list[Metric] | None,
+        families: list[Family] | None,
         error: TextfileError | None,
     ) -> None:
         self.version = version
@@ -56,18 +54,13 @@ class _Loaded:
         self.clash_counted = False
 
 
-class _Families:
-    """Just enough of a registry for the exposition functions."""
-
-    def __init__(self, families: list[Metric]) -> None:
-        self._families = families
-
-    def collect(self) -> Iterable[Metric]:
-        return self._families
-
-
-def parse_textfile(text: str, reserved: Callable[[str], bool]) -> list[Metric]:
+def parse_textfile(text: str, reserved: Callable[[str], bool]) -> list[Family]:
     """The families of one file, or TextfileError saying why it must be skipped."""
+    from prometheus_client.openmetrics.parser import (
+        text_string_to_metric_families as parse_openmetrics,
+    )
+    from prometheus_client.parser import text_string_to_metric_families as parse_text
+
     if text and not text.endswith("\n"):
         raise TextfileError("parse", "does not end in a newline (written in place?)")
     typed = [ln.split()[2:3] for ln in text.splitlines() if ln.startswith("# TYPE ")]
@@ -78,12 +71,12 @@ def parse_textfile(text: str, reserved: Callable[[str], bool]) -> list[Metric]:
         parsed = list(parse_text(text))
     except (ValueError, IndexError, KeyError) as e:
         raise TextfileError("parse", str(e)[:200]) from None
-    families: dict[str, Metric] = {}
+    families: dict[str, Family] = {}
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
     for fam in parsed:
         merged = families.get(fam.name)
         if merged is None:
-            merged = families[fam.name] = Metric(fam.name, fam.documentation, fam.type)
+            merged = families[fam.name] = Family(fam.name, fam.documentation, fam.type)
         elif merged.type != fam.type:
             raise TextfileError("conflict", f"{fam.name}: declared as {merged.type} and {fam.type}")
         for s in fam.samples:
@@ -95,12 +88,11 @@ def parse_textfile(text: str, reserved: Callable[[str], bool]) -> list[Metric]:
             if key in seen:
                 raise TextfileError("duplicate", f"{s.name}: sample appears twice")
             seen.add(key)
-            merged.samples.append(s)
+            merged.add_sample(s.name, s.labels, s.value)  # the text format has no exemplars
     # A TYPE line without samples (e.g. `# TYPE x counter` above `x_total 1`) says nothing.
     result = [f for f in families.values() if f.samples]
     try:
-        exposed: bytes = openmetrics_text(_Families(result))  # type: ignore[no-untyped-call,arg-type]
-        list(parse_openmetrics(exposed.decode()))  # type: ignore[no-untyped-call]
+        list(parse_openmetrics(openmetrics_1_0_0(result).decode()))  # type: ignore[no-untyped-call]
     except (ValueError, IndexError, KeyError) as e:
         raise TextfileError("invalid", str(e)[:200]) from None
     return result
@@ -110,15 +102,15 @@ class TextfileCollector:
     def __init__(
         self,
         cfg: TextfileConfig,
-        registry: CollectorRegistry = REGISTRY,
+        registry: Registry = REGISTRY,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._cfg = cfg
-        self._registry: CollectorRegistry | None = None
+        self._registry: Registry | None = None
         self._clock = clock
         self._lock = threading.Lock()
         self._files: dict[str, _Loaded] = {}
-        self._served: list[Metric] = []
+        self._served: list[Family] = []
         self._clashing: set[str] = set()
         self._next_scan = 0.0
         if cfg.paths:
@@ -130,10 +122,10 @@ class TextfileCollector:
             self._registry.unregister(self)
             self._registry = None
 
-    def describe(self) -> list[Metric]:
+    def describe(self) -> list[Family]:
         return self._own_families({}, set())
 
-    def collect(self) -> list[Metric]:
+    def collect(self) -> list[Family]:
         with self._lock:
             now = self._clock()
             if now >= self._next_scan:
@@ -141,25 +133,20 @@ class TextfileCollector:
                 self._next_scan = now + float(self._cfg.interval)
             return self._own_families(self._files, self._clashing) + self._served
 
-    def _own_families(self, files: dict[str, _Loaded], clashing: set[str]) -> list[Metric]:
-        mtime = GaugeMetricFamily(
-            MTIME, "Modification time of each textfile found (Unix seconds).", labels=["file"]
-        )
-        valid = GaugeMetricFamily(
-            VALID,
-            "1 when the textfile is served, 0 when it was skipped as invalid.",
-            labels=["file"],
+    def _own_families(self, files: dict[str, _Loaded], clashing: set[str]) -> list[Family]:
+        mtime = Family(MTIME, "Modification time of each textfile found (Unix seconds).", "gauge")
+        valid = Family(
+            VALID, "1 when the textfile is served, 0 when it was skipped as invalid.", "gauge"
         )
         for path, loaded in files.items():
-            mtime.add_metric([path], loaded.mtime)
+            mtime.add_sample(MTIME, {"file": path}, loaded.mtime)
             ok = loaded.error is None and path not in clashing
-            valid.add_metric([path], 1.0 if ok else 0.0)
+            valid.add_sample(VALID, {"file": path}, 1.0 if ok else 0.0)
         return [mtime, valid]
 
     def _reserved(self) -> Callable[[str], bool]:
-        # prometheus_client keeps every registered name (with _total, _bucket, ... forms)
-        # here; it has no public accessor. Our own two names are reserved as well.
-        names = set(getattr(self._registry, "_names_to_collectors", {}))
+        # Every registered name (with its _total, _bucket, ... forms), and our own two.
+        names = set(self._registry.names()) if self._registry is not None else set()
         names.update((MTIME, VALID))
         return names.__contains__
 
@@ -205,9 +192,9 @@ class TextfileCollector:
         TEXTFILE_ERRORS.labels(err.reason).inc()
         return _Loaded(version, st.st_mtime, None, err)
 
-    def _merge(self, files: dict[str, _Loaded]) -> tuple[list[Metric], set[str]]:
+    def _merge(self, files: dict[str, _Loaded]) -> tuple[list[Family], set[str]]:
         """Join families across files; a later file that clashes is skipped whole."""
-        merged: dict[str, Metric] = {}
+        merged: dict[str, Family] = {}
         clashing: set[str] = set()
         seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         for path, loaded in files.items():
@@ -231,6 +218,6 @@ class TextfileCollector:
             for fam in loaded.families:
                 target = merged.get(fam.name)
                 if target is None:
-                    target = merged[fam.name] = Metric(fam.name, fam.documentation, fam.type)
+                    target = merged[fam.name] = Family(fam.name, fam.documentation, fam.type)
                 target.samples.extend(fam.samples)
         return list(merged.values()), clashing

@@ -17,10 +17,10 @@ from typing import Any
 import msgspec
 import pytest
 import yaml
-from prometheus_client import CollectorRegistry
 
 from collector.config import validate
 from collector.metrics.config import MetricsConfig
+from collector.metrics.core import Registry
 from collector.metrics.health import Health
 from collector.metrics.server import MetricsServer
 from collector.units import dec_hook
@@ -62,8 +62,8 @@ def get(port: int, path: str, accept: str | None = None) -> Scrape:
 
 
 @pytest.fixture
-def registry() -> CollectorRegistry:
-    return CollectorRegistry()
+def registry() -> Registry:
+    return Registry()
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def serve() -> Iterator[Callable[..., MetricsServer]]:
     """Factory: `serve(registry, health=None)` starts a MetricsServer on a free loopback port."""
     started: list[MetricsServer] = []
 
-    def start(registry: CollectorRegistry, health: Health | None = None) -> MetricsServer:
+    def start(registry: Registry, health: Health | None = None) -> MetricsServer:
         cfg = MetricsConfig(listen="127.0.0.1:0")
         server = MetricsServer(cfg, health or Health(ready_window=60.0), registry)
         server.start()

@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from prometheus_client.metrics import MetricWrapperBase
 
 import collector.metrics.internal as internal
+from collector.metrics.instruments import Counter, Gauge, Histogram, Info, exposed_name, label_names
 from collector.metrics.textfile import MTIME, VALID
 from tests.metrics.conftest import ROOT, RULES
 
@@ -18,11 +18,6 @@ PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed")
 DOCS = ROOT / "docs" / "metrics.md"
 RULES_TEST = Path(__file__).with_name("rules_test.yaml")
-
-
-def exposed_name(m: MetricWrapperBase) -> str:
-    suffix = {"counter": "_total", "info": "_info"}.get(m._type, "")
-    return f"{m._name}{suffix}"
 
 
 def documented() -> dict[str, str]:
@@ -53,13 +48,13 @@ def test_every_pipeline_metric_is_documented_with_its_labels() -> None:
     rows = documented()
     missing, wrong_labels = [], []
     for m in vars(internal).values():
-        if not isinstance(m, MetricWrapperBase):
+        if not isinstance(m, Counter | Gauge | Histogram | Info):
             continue
         name = exposed_name(m)
         row = rows.get(name)
         if row is None:
             missing.append(name)
-        elif any(f"`{label}`" not in row for label in m._labelnames if m._type != "info"):
+        elif any(f"`{label}`" not in row for label in label_names(m) if not isinstance(m, Info)):
             wrong_labels.append(name)
     for name in (MTIME, VALID):
         if name not in rows:

@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from collector.derived import DerivedMetrics
 from collector.metrics.config import DerivedMetric, MetricsConfig, TextfileConfig
+from collector.metrics.core import Registry
 from collector.metrics.health import Health
 from collector.metrics.internal import (
     CHUNKS_FAILED,
@@ -41,7 +41,7 @@ LATENCY = DerivedMetric(
 
 
 @pytest.fixture
-def full_registry(tmp_path: Path) -> Iterator[CollectorRegistry]:
+def full_registry(tmp_path: Path) -> Iterator[Registry]:
     """The collector's real registry with the example's derived metrics and a textfile."""
     (tmp_path / "svc.prom").write_text(
         "# HELP svc_queue_jobs Jobs waiting.\n# TYPE svc_queue_jobs gauge\nsvc_queue_jobs 4\n"
@@ -70,9 +70,7 @@ def promtool_check(text: str) -> subprocess.CompletedProcess[str]:
 
 
 @needs_promtool
-def test_promtool_accepts_the_collectors_metrics(
-    serve: Serve, full_registry: CollectorRegistry
-) -> None:
+def test_promtool_accepts_the_collectors_metrics(serve: Serve, full_registry: Registry) -> None:
     server = serve(full_registry)
     scrape = get(server.port, "/metrics")
     assert scrape.status == 200 and scrape.content_type.startswith("text/plain")
@@ -88,9 +86,7 @@ def test_promtool_accepts_the_collectors_metrics(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_openmetrics_scrape_carries_trace_id_exemplar(
-    serve: Serve, registry: CollectorRegistry
-) -> None:
+def test_openmetrics_scrape_carries_trace_id_exemplar(serve: Serve, registry: Registry) -> None:
     d = DerivedMetrics([LATENCY], registry)
     d.observe(
         "app",
@@ -116,9 +112,7 @@ def test_openmetrics_scrape_carries_trace_id_exemplar(
     assert "trace_id" not in get(server.port, "/metrics").body
 
 
-def test_openmetrics_exposition_parses_strictly(
-    serve: Serve, full_registry: CollectorRegistry
-) -> None:
+def test_openmetrics_exposition_parses_strictly(serve: Serve, full_registry: Registry) -> None:
     """promtool only lints the classic format; the strict OpenMetrics parser checks this one
     (and the end-to-end test has Prometheus itself scrape it)."""
     server = serve(full_registry)
@@ -127,7 +121,7 @@ def test_openmetrics_exposition_parses_strictly(
     assert {"payments", "payment_authorisation_duration_seconds", "svc_queue_jobs"} <= names
 
 
-def test_readyz_flips_with_health_over_http(serve: Serve, registry: CollectorRegistry) -> None:
+def test_readyz_flips_with_health_over_http(serve: Serve, registry: Registry) -> None:
     now = [0.0]
     health = Health(ready_window=10.0, clock=lambda: now[0])
     server = serve(registry, health)
@@ -142,7 +136,7 @@ def test_readyz_flips_with_health_over_http(serve: Serve, registry: CollectorReg
     assert get(server.port, "/readyz").status == 200
 
 
-def test_healthz_reports_a_stalled_loop(serve: Serve, registry: CollectorRegistry) -> None:
+def test_healthz_reports_a_stalled_loop(serve: Serve, registry: Registry) -> None:
     now = [0.0]
     health = Health(ready_window=10.0, live_window=5.0, clock=lambda: now[0])
     server = serve(registry, health)
@@ -153,7 +147,7 @@ def test_healthz_reports_a_stalled_loop(serve: Serve, registry: CollectorRegistr
     assert get(server.port, "/healthz").status == 200
 
 
-def test_unknown_path_is_404_and_post_is_refused(serve: Serve, registry: CollectorRegistry) -> None:
+def test_unknown_path_is_404_and_post_is_refused(serve: Serve, registry: Registry) -> None:
     server = serve(registry)
     assert get(server.port, "/nope").status == 404
     import urllib.error
@@ -165,7 +159,7 @@ def test_unknown_path_is_404_and_post_is_refused(serve: Serve, registry: Collect
     assert e.value.code == 405
 
 
-def test_stop_frees_the_port(registry: CollectorRegistry) -> None:
+def test_stop_frees_the_port(registry: Registry) -> None:
     server = MetricsServer(MetricsConfig(listen="127.0.0.1:0"), Health(60.0), registry)
     server.start()
     port = server.port
@@ -183,7 +177,7 @@ def test_listen_forms() -> None:
 
 
 def test_server_serves_the_configured_textfiles_while_running(
-    tmp_path: Path, registry: CollectorRegistry
+    tmp_path: Path, registry: Registry
 ) -> None:
     (tmp_path / "svc.prom").write_text("# TYPE svc_jobs gauge\nsvc_jobs 2\n")
     cfg = MetricsConfig(
@@ -198,9 +192,8 @@ def test_server_serves_the_configured_textfiles_while_running(
     assert not any(f.name == "svc_jobs" for f in registry.collect())
 
 
-def test_label_values_are_redacted_on_the_way_out(registry: CollectorRegistry) -> None:
-    from prometheus_client import Gauge
-
+def test_label_values_are_redacted_on_the_way_out(registry: Registry) -> None:
+    from collector.metrics.instruments import Gauge
     from collector.redact import Redactor
     from collector.redact.config import RedactConfig
 
@@ -233,7 +226,7 @@ def test_label_values_are_redacted_on_the_way_out(registry: CollectorRegistry) -
         server.stop()
 
 
-def test_an_idle_connection_is_closed_after_the_read_timeout(registry: CollectorRegistry) -> None:
+def test_an_idle_connection_is_closed_after_the_read_timeout(registry: Registry) -> None:
     import socket
     import time
 
@@ -250,7 +243,7 @@ def test_an_idle_connection_is_closed_after_the_read_timeout(registry: Collector
         server.stop()
 
 
-def test_the_listen_backlog_is_not_five(serve: Serve, registry: CollectorRegistry) -> None:
+def test_the_listen_backlog_is_not_five(serve: Serve, registry: Registry) -> None:
     server = serve(registry)
     ss = shutil.which("ss")
     if ss is None:

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from prometheus_client import CollectorRegistry, Counter
-from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_text
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 
 from collector.metrics.config import TextfileConfig
+from collector.metrics.core import Registry
+from collector.metrics.exposition import openmetrics_1_0_0
+from collector.metrics.instruments import Counter
 from collector.metrics.internal import REGISTRY
-from collector.metrics.textfile import TextfileCollector, TextfileError, _Families, parse_textfile
+from collector.metrics.textfile import TextfileCollector, TextfileError, parse_textfile
 
 GOOD = (
     "# HELP svc_settlement_batches_total Settlement batches sent.\n"
@@ -35,7 +36,7 @@ def errors(reason: str) -> float:
     return REGISTRY.get_sample_value("collector_textfile_errors_total", {"reason": reason}) or 0.0
 
 
-def samples(registry: CollectorRegistry) -> dict[str, dict[str, float]]:
+def samples(registry: Registry) -> dict[str, dict[str, float]]:
     """sample name -> {file or '' : value} (file label only on the per-file metrics)."""
     out: dict[str, dict[str, float]] = {}
     for fam in registry.collect():
@@ -44,12 +45,12 @@ def samples(registry: CollectorRegistry) -> dict[str, dict[str, float]]:
     return out
 
 
-def collector(tmp_path: Path, registry: CollectorRegistry, clock: Clock | None = None) -> None:
+def collector(tmp_path: Path, registry: Registry, clock: Clock | None = None) -> None:
     cfg = TextfileConfig(paths=[str(tmp_path / "*.prom")], interval=10.0)
     TextfileCollector(cfg, registry, clock=clock or Clock())
 
 
-def test_valid_file_served_with_mtime(tmp_path: Path, registry: CollectorRegistry) -> None:
+def test_valid_file_served_with_mtime(tmp_path: Path, registry: Registry) -> None:
     f = tmp_path / "settle.prom"
     f.write_text(GOOD)
     os.utime(f, (1_700_000_000, 1_700_000_000))
@@ -81,7 +82,7 @@ def test_valid_file_served_with_mtime(tmp_path: Path, registry: CollectorRegistr
 def test_malformed_file_skipped_whole_and_counted(
     tmp_path: Path, content: str, reason: str
 ) -> None:
-    registry = CollectorRegistry()
+    registry = Registry()
     Counter("collector_lines_read_total", "x", registry=registry)  # a name textfiles can't take
     (tmp_path / "good.prom").write_text(GOOD)
     bad = tmp_path / "bad.prom"
@@ -98,7 +99,7 @@ def test_malformed_file_skipped_whole_and_counted(
 
 
 def test_bad_file_counted_once_per_version_and_reread_on_change(tmp_path: Path) -> None:
-    registry = CollectorRegistry()
+    registry = Registry()
     clock = Clock()
     bad = tmp_path / "svc.prom"
     bad.write_text("svc_x{ 1\n")
@@ -115,7 +116,7 @@ def test_bad_file_counted_once_per_version_and_reread_on_change(tmp_path: Path) 
 
 
 def test_same_family_in_two_files_merges_and_clash_skips_later(tmp_path: Path) -> None:
-    registry = CollectorRegistry()
+    registry = Registry()
     (tmp_path / "a.prom").write_text('# TYPE svc_up gauge\nsvc_up{job="a"} 1\n')
     (tmp_path / "b.prom").write_text('# TYPE svc_up gauge\nsvc_up{job="b"} 1\n')
     (tmp_path / "c.prom").write_text('# TYPE svc_up gauge\nsvc_up{job="a"} 0\n')
@@ -128,7 +129,7 @@ def test_same_family_in_two_files_merges_and_clash_skips_later(tmp_path: Path) -
 
 
 def test_oversized_file_skipped(tmp_path: Path) -> None:
-    registry = CollectorRegistry()
+    registry = Registry()
     (tmp_path / "big.prom").write_text("svc_big 1\n" + "# padding\n" * 200)
     before = errors("too_large")
     TextfileCollector(
@@ -139,7 +140,7 @@ def test_oversized_file_skipped(tmp_path: Path) -> None:
 
 
 def test_vanished_file_disappears(tmp_path: Path) -> None:
-    registry = CollectorRegistry()
+    registry = Registry()
     clock = Clock()
     f = tmp_path / "svc.prom"
     f.write_text("svc_x 1\n")
@@ -151,7 +152,7 @@ def test_vanished_file_disappears(tmp_path: Path) -> None:
     assert "svc_x" not in got and got.get("collector_textfile_mtime_seconds", {}) == {}
 
 
-def test_not_registered_without_paths(registry: CollectorRegistry) -> None:
+def test_not_registered_without_paths(registry: Registry) -> None:
     TextfileCollector(TextfileConfig(), registry)
     assert not any(f.name.startswith("collector_textfile") for f in registry.collect())
 
@@ -191,5 +192,5 @@ def test_any_content_is_served_or_skipped_never_raises(lines: list[str]) -> None
         families = parse_textfile(text, lambda name: False)
     except TextfileError:
         return
-    served = openmetrics_text(_Families(families)).decode()
+    served = openmetrics_1_0_0(families).decode()
     list(parse_openmetrics(served))
