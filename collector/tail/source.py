@@ -35,8 +35,12 @@ Emit = Callable[[LineBatch], Awaitable[None]]
 
 # Reads of one file per round before the next file gets its turn.
 _READS_PER_TURN = 4
-# With inotify, the poll for what events cannot show (NFS writes, an overflowed queue).
+# With inotify, the poll for what events cannot show (NFS writes, a failed watch), and
+# the cadence of timers (partial lines, rotated files, waiting copies).
 _SAFETY_POLL = 1.0
+# With inotify complete (local filesystems, every watch set) and no timer pending: the
+# kernel reports every write and name, so the poll only double-checks.
+_IDLE_POLL = 10.0
 
 
 def _loop_time(monotonic: float) -> float:
@@ -80,6 +84,7 @@ class FileSource:
         self._warned: set[tuple[str, Identity]] = set()
         # files closed idle at EOF to make room: (when, offset they were read to)
         self._released: dict[Identity, tuple[float, int]] = {}
+        self._waiting_files = 0  # found, not opened: over max_open_files
         self.wakeup = asyncio.Event()  # data may have arrived: read
         self.rescan = asyncio.Event()  # files may have appeared or moved: discover
         self._noticed = 0.0  # when an event first said data may be there (0: none since)
@@ -118,9 +123,25 @@ class FileSource:
 
     def _poll_every(self, watcher: DirectoryWatcher) -> float:
         """How long discovery sleeps without an event: inotify covers local writes and
-        names, so with it the poll is a safety net (NFS, missed events) once a second."""
+        names, so with it the poll is a safety net once a second (NFS, a failed watch, a
+        timer due), and once every `_IDLE_POLL` when events cover everything and nothing
+        is due: an idle sidecar should sleep (issue 14)."""
         poll = float(self.cfg.poll_interval)
-        return max(poll, _SAFETY_POLL) if watcher.active else poll
+        if not watcher.active:
+            return poll
+        if watcher.complete and not self._timers_due() and not self._over_handles():
+            return max(poll, _IDLE_POLL)
+        return max(poll, _SAFETY_POLL)
+
+    def _over_handles(self) -> bool:
+        """More files than max_open_files: files wait for a handle, and a released file
+        that grows shows no event of its own to the read loop; discovery finds both."""
+        return bool(self._waiting_files or self._released)
+
+    def _timers_due(self) -> bool:
+        """A partial line's timeout, a rotated file to reap, a copy waiting for its
+        original: work that comes with time, not with an event."""
+        return bool(self.rotation.waiting) or any(r.buf or r.rotated for r in self.readers.values())
 
     def _read_every(self, watcher: DirectoryWatcher) -> float | None:
         """How long the read loop sleeps without an event. With inotify, only as long as
@@ -128,8 +149,7 @@ class FileSource:
         discovery's safety poll wakes it for growth no event showed."""
         if not watcher.active:
             return float(self.cfg.poll_interval)
-        timed = self.rotation.waiting or any(r.buf or r.rotated for r in self.readers.values())
-        return _SAFETY_POLL if timed else None
+        return _SAFETY_POLL if self._timers_due() else None
 
     async def _discover(self, stopping: asyncio.Event, watcher: DirectoryWatcher) -> None:
         while not stopping.is_set():
@@ -306,7 +326,8 @@ class FileSource:
                 break
             tried += 1
             opened += self._open(path, ident)
-        self._m.files_waiting.labels(self.cfg.name).set(len(candidates) - tried)
+        self._waiting_files = len(candidates) - tried
+        self._m.files_waiting.labels(self.cfg.name).set(self._waiting_files)
 
     def _release_idle(self, wanted: int) -> int:
         """Close up to `wanted` handles of files read to EOF with nothing left to settle,

@@ -2,7 +2,11 @@
 
 Polling stays the source of truth (and the fallback on kernels or filesystems without
 inotify, such as NFS): an event only cuts the sleep short, so a missed or overflowed
-event costs at most one poll interval, never data.
+event costs at most one poll interval, never data. Where every watched directory is on a
+local filesystem (ext4, xfs, btrfs, tmpfs, overlayfs, zfs: what a pod's emptyDir or
+hostPath is) and every watch was set, the kernel sees every write and every name, an
+overflow is itself an event, and the tailer may poll rarely (`complete`); a directory on
+NFS, CIFS, FUSE or anything unknown, or a watch that failed, keeps the fast poll.
 
 Events say what changed: a write to a file (data to read) or a name that came, went or
 moved (files to discover), so an append does not make the tailer glob its directories.
@@ -34,6 +38,20 @@ _IN_Q_OVERFLOW = 0x4000
 _MASK = _IN_MODIFY | _IN_CLOSE_WRITE | _IN_MOVED_FROM | _IN_MOVED_TO | _IN_CREATE | _IN_DELETE
 # Events after which the globs may match other files (an overflow may hide any of them).
 _FILES = _IN_MOVED_FROM | _IN_MOVED_TO | _IN_CREATE | _IN_DELETE | _IN_Q_OVERFLOW
+# statfs(2) f_type of filesystems whose every change inotify reports.
+_LOCAL_FILESYSTEMS = frozenset(
+    {
+        0xEF53,  # ext2/3/4
+        0x58465342,  # xfs
+        0x9123683E,  # btrfs
+        0x01021994,  # tmpfs
+        0x858458F6,  # ramfs
+        0x794C7630,  # overlayfs
+        0x2FC12FC1,  # zfs
+        0xF2F52010,  # f2fs
+    }
+)
+_STATFS_SIZE = 256  # more than struct statfs on any Linux ABI; f_type is its first word
 _EVENT = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len (then the name)
 _IN_NONBLOCK = os.O_NONBLOCK
 _IN_CLOEXEC = os.O_CLOEXEC
@@ -50,6 +68,7 @@ class DirectoryWatcher:
         self._libc: ctypes.CDLL | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._paused = False
+        self._partial: set[str] = set()  # not watched, or on a filesystem events miss
 
     def start(self, loop: asyncio.AbstractEventLoop) -> bool:
         """Start watching; False (and polling only) where inotify is not available."""
@@ -70,6 +89,11 @@ class DirectoryWatcher:
         """Whether inotify runs (events can be relied on for local writes)."""
         return self.fd >= 0
 
+    @property
+    def complete(self) -> bool:
+        """Whether events show every change in every directory asked for so far."""
+        return self.active and not self._partial
+
     def pause(self) -> None:
         """Stop waking the loop; events wait in the kernel until `resume`."""
         if self._loop is not None and self.fd >= 0 and not self._paused:
@@ -84,15 +108,29 @@ class DirectoryWatcher:
     def watch(self, directories: set[str]) -> None:
         if self._libc is None:
             return
+        self._partial &= directories  # a directory no longer asked for no longer matters
         for directory in directories - self._watched:
             wd = self._libc.inotify_add_watch(self.fd, os.fsencode(directory), _MASK)
             if wd >= 0:
                 self._watched.add(directory)
+                if self._filesystem(directory) not in _LOCAL_FILESYSTEMS:
+                    self._partial.add(directory)
+                else:
+                    self._partial.discard(directory)
             else:
+                self._partial.add(directory)
                 log.info(
                     "inotify watch failed; polling this directory",
                     extra={"dir": directory, "errno": ctypes.get_errno()},
                 )
+
+    def _filesystem(self, directory: str) -> int:
+        """statfs(2)'s f_type of `directory`, 0 when it cannot be read."""
+        assert self._libc is not None
+        buf = ctypes.create_string_buffer(_STATFS_SIZE)
+        if self._libc.statfs(os.fsencode(directory), buf) != 0:
+            return 0
+        return int(struct.unpack_from("l", buf.raw)[0]) & 0xFFFFFFFF
 
     def _drain(self) -> None:
         files = False
