@@ -93,8 +93,8 @@ def _check_config(args: argparse.Namespace) -> int:
 def _version(args: argparse.Namespace) -> int:
     from collector.redact.scan import prefilter_form
 
-    # Which pre-scan this install runs: C (with its vector form), or the regex engine
-    # alone (~1 us more per line) when the extension was not built.
+    # Which pre-scan this install runs: C (with its vector form or its byte loop), or
+    # none when the extension was not built (every line is then walked, ~13x the cost).
     form = prefilter_form()
     prescan = "none (C not built: every line walked)" if form == "none" else f"C ({form})"
     print(f"collector {__version__} (redaction pre-scan: {prescan})")
