@@ -80,14 +80,15 @@ def read_request(conn: socket.socket) -> Request | None:
         sep = 4
         if end < 0:
             end, sep = buf.find(b"\n\n"), 2
-        if end >= 0:
-            break
-        if len(buf) > MAX_HEAD:
+        if end > MAX_HEAD or (end < 0 and len(buf) > MAX_HEAD):
+            first = buf.find(b"\n")
             raise BadRequest(
                 "414 Request-URI Too Long"
-                if b"\n" not in buf
+                if first < 0 or first > MAX_HEAD
                 else "431 Request Header Fields Too Large"
             )
+        if end >= 0:
+            break
         chunk = conn.recv(8192)
         if not chunk:
             if buf.strip():

@@ -253,3 +253,78 @@ def test_the_listen_backlog_is_not_five(serve: Serve, registry: Registry) -> Non
     ).stdout.split()
     # a listening socket's Send-Q column is its backlog
     assert int(out[2]) >= 128, out
+
+
+def raw(port: int, request: bytes) -> bytes:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data
+
+
+def test_malformed_and_oversized_requests_are_refused(serve: Serve, registry: Registry) -> None:
+    server = serve(registry)
+    assert raw(server.port, b"nonsense\r\n\r\n").startswith(b"HTTP/1.0 400 ")
+    assert raw(server.port, b"GET /metrics HTTP/1.1\r\nno colon\r\n\r\n").startswith(
+        b"HTTP/1.0 400 "
+    )
+    huge = b"GET /metrics HTTP/1.1\r\nX-Big: " + b"x" * 70_000 + b"\r\n\r\n"
+    assert raw(server.port, huge).startswith(b"HTTP/1.0 431 ")
+    assert raw(server.port, b"GET /" + b"x" * 70_000).startswith(b"HTTP/1.0 414 ")
+    assert get(server.port, "/healthz").status == 200, "still serving"
+
+
+def test_responses_are_http_1_0_with_length_and_the_path_is_percent_decoded(
+    serve: Serve, registry: Registry
+) -> None:
+    server = serve(registry)
+    reply = raw(server.port, b"GET /heal%74hz?x=1 HTTP/1.1\r\nHost: a\r\n\r\n")
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "HTTP/1.0 200 OK"
+    assert "Content-Type: text/plain; charset=utf-8" in lines
+    assert f"Content-Length: {len(body)}" in lines
+    assert any(line.startswith("Date: ") and line.endswith(" GMT") for line in lines)
+    assert body == b"ok\n"
+
+
+def test_a_failing_collector_gives_500_and_the_server_keeps_serving(
+    serve: Serve, registry: Registry
+) -> None:
+    class Broken:
+        def describe(self) -> list[object]:
+            return []
+
+        def collect(self) -> list[object]:
+            raise RuntimeError("boom")
+
+    registry.register(Broken())
+    server = serve(registry)
+    assert get(server.port, "/metrics").status == 500
+    assert get(server.port, "/healthz").status == 200
+
+
+def test_an_idle_server_does_not_wake_up(serve: Serve, registry: Registry) -> None:
+    """The accept thread blocks: no poll timer (socketserver's 0.5 s) wakes an idle pod."""
+    import threading
+    import time
+
+    serve(registry)
+    (thread,) = [t for t in threading.enumerate() if t.name == "metrics-http"]
+
+    def switches() -> int:
+        status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+        return sum(
+            int(line.split()[1])
+            for line in status.splitlines()
+            if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"))
+        )
+
+    time.sleep(0.2)
+    before = switches()
+    time.sleep(1.5)
+    assert switches() - before <= 1
