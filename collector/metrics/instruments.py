@@ -43,6 +43,11 @@ class _Metric:
         self._lock = threading.Lock()
         self._children: dict[Labels, Any] = {}
         self._own = None if self._labelnames else self._child(())
+        if self._own is not None:  # its methods as the metric's own: no lookup per call
+            own = self._own
+            self.__dict__.update(
+                {n: getattr(own, n) for n in dir(own) if n[0] != "_" and n != "samples"}
+            )
         if registry is not None:
             registry.register(self)
 
@@ -100,7 +105,8 @@ class _Metric:
         return [family]
 
     def __getattr__(self, attr: str) -> Any:
-        """`inc`, `set`, `observe`... on a metric without labels act on its one series."""
+        """`inc`, `set`, `observe`... on a metric without labels act on its one series
+        (bound in __init__; this says so to the type checker, and refuses the rest)."""
         own = self.__dict__.get("_own")
         if own is None:
             raise AttributeError(attr)

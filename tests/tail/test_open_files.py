@@ -21,7 +21,7 @@ COUNTED = UNCOUNTED._replace(files_waiting=m.FILES_WAITING)
 
 
 def waiting() -> float:
-    return m.FILES_WAITING.labels("t")._value.get()
+    return m.REGISTRY.get_sample_value("collector_files_waiting", {"source": "t"}) or 0.0
 
 
 async def _until(h: Harness, count: int, deadline_s: float = 30.0) -> list[bytes]:
