@@ -11,8 +11,9 @@ serve_forever polls every 0.5 s); `stop` wakes it with a connection of its own. 
 connection gets a short-lived thread and one request (HTTP/1.0: no keep-alive), so a slow
 scrape never blocks the event loop and the loop's own stall shows up on /healthz.
 
-A client that connects and never sends a request (or stops half-way) is dropped after
-`READ_TIMEOUT`, so idle connections cannot pile up threads. The listen backlog is the
+A client that does not send its whole request within `READ_TIMEOUT` (never starts, stops
+half-way, or trickles a byte at a time) is dropped, so idle connections cannot pile up
+threads. The listen backlog is the
 usual 128, not socketserver's 5: a burst of probes and scrapes must not have its SYNs
 dropped while a 1 s probe timeout is ticking.
 """
@@ -24,6 +25,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from collector.metrics.config import MetricsConfig
@@ -72,8 +74,11 @@ class Request:
         self.headers = headers
 
 
-def read_request(conn: socket.socket) -> Request | None:
-    """Read the request head (and any small body); None when the client sent nothing."""
+def read_request(conn: socket.socket, timeout: float) -> Request | None:
+    """Read the request head (and any small body) within `timeout` seconds in all (not per
+    read: a client sending a byte at a time is cut off too); None when it sent nothing."""
+    deadline = time.monotonic() + timeout
+    recv = _reader(conn, deadline)
     buf = b""
     while True:
         end = buf.find(b"\r\n\r\n")
@@ -89,7 +94,7 @@ def read_request(conn: socket.socket) -> Request | None:
             )
         if end >= 0:
             break
-        chunk = conn.recv(8192)
+        chunk = recv(8192)
         if not chunk:
             if buf.strip():
                 raise BadRequest("400 Bad Request")
@@ -109,16 +114,27 @@ def read_request(conn: socket.socket) -> Request | None:
         key = name.strip().lower()
         value = value.strip()
         headers[key] = f"{headers[key]},{value}" if key in headers else value
-    _drain_body(conn, rest, headers.get("content-length", ""))
+    _drain_body(recv, rest, headers.get("content-length", ""))
     path, _, query = target.partition("?")
     return Request(method, unquote(path, "latin-1", plus=False), query, headers)
 
 
-def _drain_body(conn: socket.socket, got: bytes, length: str) -> None:
+def _reader(conn: socket.socket, deadline: float) -> Callable[[int], bytes]:
+    def recv(size: int) -> bytes:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        conn.settimeout(left)
+        return conn.recv(size)
+
+    return recv
+
+
+def _drain_body(recv: Callable[[int], bytes], got: bytes, length: str) -> None:
     want = min(int(length), MAX_BODY) if length.isdigit() else 0
     seen = len(got)
     while seen < want:
-        chunk = conn.recv(min(8192, want - seen))
+        chunk = recv(min(8192, want - seen))
         if not chunk:
             return
         seen += len(chunk)
@@ -236,24 +252,27 @@ class MetricsServer:
     def _handle(self, conn: socket.socket) -> None:
         with conn:
             try:
-                conn.settimeout(self._read_timeout)
                 try:
-                    request = read_request(conn)
+                    request = read_request(conn, self._read_timeout)
                 except BadRequest as e:
-                    write_response(conn, (e.status, [_TEXT], f"{e.status}\n".encode()))
-                    return
-                if request is None:
-                    return
-                try:
-                    response = self.respond(request)
-                except Exception as e:
-                    log.warning("metrics request failed", extra={"error": type(e).__name__})
-                    response = ("500 Internal Server Error", [_TEXT], _SERVER_ERROR)
+                    response = (e.status, [_TEXT], f"{e.status}\n".encode())
+                else:
+                    if request is None:
+                        return
+                    response = self._respond_or_500(request)
+                conn.settimeout(self._read_timeout)  # as long again to send the response
                 write_response(conn, response)
             except (TimeoutError, ConnectionError):
                 return  # a client that timed out or went away is routine
             except OSError as e:
                 log.warning("metrics request failed", extra={"error": type(e).__name__})
+
+    def _respond_or_500(self, request: Request) -> Response:
+        try:
+            return self.respond(request)
+        except Exception as e:
+            log.warning("metrics request failed", extra={"error": type(e).__name__})
+            return "500 Internal Server Error", [_TEXT], _SERVER_ERROR
 
     @property
     def port(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -328,3 +329,25 @@ def test_an_idle_server_does_not_wake_up(serve: Serve, registry: Registry) -> No
     before = switches()
     time.sleep(1.5)
     assert switches() - before <= 1
+
+
+def test_a_client_trickling_its_request_is_cut_off_at_the_read_timeout(
+    registry: Registry,
+) -> None:
+    """The timeout bounds the whole request, not each read: a byte every 0.2 s is no escape."""
+    import socket
+    import time
+
+    cfg = MetricsConfig(listen="127.0.0.1:0")
+    server = MetricsServer(cfg, Health(ready_window=60.0), registry, read_timeout=1.0)
+    server.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as slow:
+            start = time.monotonic()
+            with contextlib.suppress(OSError):
+                for byte in b"GET /metrics HTTP/1.1\r\nX-Slow: " + b"x" * 100:
+                    slow.sendall(bytes([byte]))
+                    time.sleep(0.2)
+            assert time.monotonic() - start < 10
+    finally:
+        server.stop()
