@@ -138,6 +138,13 @@ typedef struct {
      * first_lo[b & 15] & first_hi[b >> 4] says b may be first letter k (mod 8);
      * of second_lo / second_hi, that b may follow first letter k. */
     unsigned char first_lo[32], first_hi[32], second_lo[32], second_hi[32];
+    /* and of third_lo / third_hi, that b (lowercased) may come third after first letter
+     * k: the first word's third letter, or any byte when the first word is shorter. */
+    unsigned char third_lo[32], third_hi[32];
+    /* The bytes of a chain as nibble tables too: bit 7 a digit, bit k < 7 separator k
+     * (exact with up to seven separators; `chain_tables` is 0 with eight). */
+    unsigned char chain_lo[32], chain_hi[32];
+    int chain_tables;
     /* [first][second][third] letter of a word start (26: not a letter): whether a name
      * may start so. A name whose first word is shorter admits any letter after it. */
     unsigned char prefix[26][27][27];
@@ -239,6 +246,17 @@ static int init_separators(Prefilter *self, const char *seps, Py_ssize_t n, int 
     }
     self->nseps = (int)n;
     self->max_gap = max_gap;
+    memset(self->chain_lo, 0, 32);
+    memset(self->chain_hi, 0, 32);
+    self->chain_tables = n <= 7;
+    for (int lane = 0; lane < 32; lane += 16) {
+        for (int d = 0; d <= 9; d++) self->chain_lo[lane + d] |= 0x80;
+        self->chain_hi[lane + 3] |= 0x80;
+        for (Py_ssize_t k = 0; k < n && n <= 7; k++) {
+            self->chain_lo[lane + (self->seps[k] & 15)] |= (unsigned char)(1u << k);
+            self->chain_hi[lane + (self->seps[k] >> 4)] |= (unsigned char)(1u << k);
+        }
+    }
     return 0;
 }
 
@@ -329,6 +347,8 @@ static int Prefilter_init(Prefilter *self, PyObject *args, PyObject *kwds) {
     memset(self->first_hi, 0, 32);
     memset(self->second_lo, 0, 32);
     memset(self->second_hi, 0, 32);
+    memset(self->third_lo, 0, 32);
+    memset(self->third_hi, 0, 32);
     self->nfirsts = 0;
     int nseconds = 0;
     for (Py_ssize_t i = 0; i < self->nnames; i++) {
@@ -353,6 +373,9 @@ static int Prefilter_init(Prefilter *self, PyObject *args, PyObject *kwds) {
             for (int k = 0; k < 16; k++) {
                 if (!w[1] || (w[1] & 15) == k) self->second_lo[lane + k] |= bit;
                 if (!w[1] || (w[1] >> 4) == k) self->second_hi[lane + k] |= bit;
+                /* w[2] is 0 when the first word is shorter: any third byte */
+                if (!w[1] || !w[2] || (w[2] & 15) == k) self->third_lo[lane + k] |= bit;
+                if (!w[1] || !w[2] || (w[2] >> 4) == k) self->third_hi[lane + k] |= bit;
             }
         }
         int seen = 0;
@@ -414,8 +437,13 @@ static inline int is_chain_byte(const Prefilter *self, unsigned char c) {
 static int name_starting_at(const Prefilter *self, const unsigned char *s, Py_ssize_t i,
                             Py_ssize_t n) {
     int l = LOWER[s[i]] - 'a';
-    for (Py_ssize_t k = self->first[l]; k < self->first[l + 1]; k++)
+    unsigned char second = i + 1 < n ? LOWER[s[i + 1]] : 0;
+    for (Py_ssize_t k = self->first[l]; k < self->first[l + 1]; k++) {
+        unsigned char w1 = (unsigned char)self->names[k].text[1];
+        if (w1 && w1 != second) continue; /* the second letter differs (a one-letter first
+                                             word: anything may follow it) */
         if (name_at(&self->names[k], s, i, n)) return 1;
+    }
     return 0;
 }
 

@@ -16,21 +16,40 @@ V_TARGET static inline V_VEC V_NAME(letters)(V_VEC v) {
 }
 
 #if V_WIDTH == 32
-/* Bytes that could open a name with the byte after them (shufti: two nibble lookups per
- * byte, one class bit per first letter; nibbles shared between letters make it wider,
- * never narrower). */
-V_TARGET static inline V_VEC V_NAME(first_two)(const Prefilter *self, V_VEC lv, V_VEC lvn) {
+/* The class bits of each byte of v by two nibble tables (shufti). */
+V_TARGET static inline V_VEC V_NAME(classes)(const unsigned char *lo, const unsigned char *hi,
+                                             V_VEC v) {
     const V_VEC low = V_SET1(0x0F);
-    V_VEC first = V_AND(_mm256_shuffle_epi8(V_LOAD(self->first_lo), V_AND(lv, low)),
-                        _mm256_shuffle_epi8(V_LOAD(self->first_hi), V_AND(_mm256_srli_epi16(lv, 4), low)));
-    V_VEC second = V_AND(_mm256_shuffle_epi8(V_LOAD(self->second_lo), V_AND(lvn, low)),
-                         _mm256_shuffle_epi8(V_LOAD(self->second_hi), V_AND(_mm256_srli_epi16(lvn, 4), low)));
-    return V_ANDNOT(V_EQ(V_AND(first, second), V_ZERO()), V_SET1(-1));
+    return V_AND(_mm256_shuffle_epi8(V_LOAD(lo), V_AND(v, low)),
+                 _mm256_shuffle_epi8(V_LOAD(hi), V_AND(_mm256_srli_epi16(v, 4), low)));
+}
+
+/* Bytes that could open a name with the two bytes after them (shufti: two nibble lookups
+ * per byte, one class bit per first letter; nibbles shared between letters make it
+ * wider, never narrower). */
+V_TARGET static inline V_VEC V_NAME(first_two)(const Prefilter *self, V_VEC lv, V_VEC lvn,
+                                               V_VEC lvnn) {
+    V_VEC first = V_NAME(classes)(self->first_lo, self->first_hi, lv);
+    V_VEC second = V_NAME(classes)(self->second_lo, self->second_hi, lvn);
+    V_VEC third = V_NAME(classes)(self->third_lo, self->third_hi, lvnn);
+    return V_ANDNOT(V_EQ(V_AND(V_AND(first, second), third), V_ZERO()), V_SET1(-1));
+}
+
+/* Digits and separators (the chain bytes) of v. */
+V_TARGET static inline V_VEC V_NAME(chain_bytes)(const Prefilter *self, V_VEC v) {
+    if (self->chain_tables)
+        return V_ANDNOT(V_EQ(V_NAME(classes)(self->chain_lo, self->chain_hi, v), V_ZERO()),
+                        V_SET1(-1));
+    V_VEC t = V_SUB(v, V_SET1('0'));
+    V_VEC chain = V_EQ(V_MINU(t, V_SET1(9)), t);
+    for (int k = 0; k < self->nseps; k++) chain = V_OR(chain, V_EQ(v, V_SET1((char)self->seps[k])));
+    return chain;
 }
 #else
 /* Bytes that could open a name with the byte after them: one compare per first letter
  * and one per second letter of a name. */
-static inline V_VEC V_NAME(first_two)(const Prefilter *self, V_VEC lv, V_VEC lvn) {
+static inline V_VEC V_NAME(first_two)(const Prefilter *self, V_VEC lv, V_VEC lvn, V_VEC lvnn) {
+    (void)lvnn;
     V_VEC named = V_ZERO();
     for (int f = 0; f < self->nfirsts; f++) {
         const FirstLetter *fl = &self->firsts[f];
@@ -41,6 +60,13 @@ static inline V_VEC V_NAME(first_two)(const Prefilter *self, V_VEC lv, V_VEC lvn
     }
     return named;
 }
+
+static inline V_VEC V_NAME(chain_bytes)(const Prefilter *self, V_VEC v) {
+    V_VEC t = V_SUB(v, V_SET1('0'));
+    V_VEC chain = V_EQ(V_MINU(t, V_SET1(9)), t);
+    for (int k = 0; k < self->nseps; k++) chain = V_OR(chain, V_EQ(v, V_SET1((char)self->seps[k])));
+    return chain;
+}
 #endif
 
 /* `others`: 0, whether any rule holds; O_NO_CARD, whether a rule other than the card one
@@ -50,18 +76,18 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
                                       Py_ssize_t n, int others) {
     const V_VEC nine = V_SET1(9), lowbit = V_SET1(0x20);
     const uint32_t full = V_WIDTH == 32 ? 0xFFFFFFFFu : (1u << V_WIDTH) - 1;
-    unsigned char pad[V_WIDTH + 1];
+    unsigned char pad[V_WIDTH + 2];
     int carry = 0; /* chain bytes (digits, separators) just before this step */
     const unsigned wanted = rules_wanted(others);
     for (Py_ssize_t o = 0; o < n;) {
         const unsigned char *p = s + o;
-        if (o + V_WIDTH + 1 > n) { /* the end: pad with a byte no rule reads */
+        if (o + V_WIDTH + 2 > n) { /* the end: pad with a byte no rule reads */
             memset(pad, '\n', sizeof pad);
             memcpy(pad, s + o, (size_t)(n - o));
             p = pad;
         }
         V_VEC v = V_LOAD(p), vn = V_LOAD(p + 1);
-        V_VEC lv = V_OR(v, lowbit), lvn = V_OR(vn, lowbit);
+        V_VEC lv = V_OR(v, lowbit), lvn = V_OR(vn, lowbit), lvnn = V_OR(V_LOAD(p + 2), lowbit);
 
         /* (B) an escape (`%XX`, `\\u`, `\\x`, `&#`, `&nbsp;`) or a Unicode digit or space:
          * checked exactly where a `%`, `\\`, `&` or a non-ASCII lead byte is (rare in logs) */
@@ -110,7 +136,8 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
                              (uint32_t)(o > 0 && s[o - 1] == '\\') << 1;
         uint32_t starts = alphas & (uppers | ~after_letter | after_esc);
         if (others & O_NO_NAME) starts = 0;
-        for (uint32_t nm = V_MOVEMASK(V_NAME(first_two)(self, lv, lvn)) & starts; nm; nm &= nm - 1) {
+        for (uint32_t nm = V_MOVEMASK(V_NAME(first_two)(self, lv, lvn, lvnn)) & starts; nm;
+             nm &= nm - 1) {
             Py_ssize_t at = o + __builtin_ctz(nm);
             if (at >= n) break;
             if (could_open_name(self, s, at, n) && name_starting_at(self, s, at, n)) return 1;
@@ -118,10 +145,7 @@ V_TARGET static int V_NAME(candidate)(const Prefilter *self, const unsigned char
 
         /* (A) twelve digits of a chain span twelve bytes of digits and separators: look
          * closer only at such runs (hex ids, grouped numbers, runs of spaces) */
-        V_VEC t = V_SUB(v, V_SET1('0'));
-        V_VEC chain = V_EQ(V_MINU(t, nine), t);
-        for (int k = 0; k < self->nseps; k++) chain = V_OR(chain, V_EQ(v, V_SET1((char)self->seps[k])));
-        uint32_t m = V_MOVEMASK(chain);
+        uint32_t m = V_MOVEMASK(V_NAME(chain_bytes)(self, v));
         if (m) {
             uint32_t r = m & (m >> 1);
             r &= r >> 2;

@@ -220,9 +220,13 @@ class Redactor:
         pending: list[tuple[int, _Collected]] = []
         for i in indices:
             try:
-                pending.append((i, self._prepare(records[i])))
+                if not self._one_string(records[i], counts):
+                    pending.append((i, self._prepare(records[i])))
             except Exception as e:
                 records[i] = self._placeholder(e, counts)
+        if not pending:
+            self._publish(counts)
+            return
         try:
             needs = self.text.needs_work(*(g for _, f in pending for g in (f.keys, f.values)))
         except Exception:
@@ -239,6 +243,26 @@ class Redactor:
             except Exception as e:
                 records[i] = self._placeholder(e, counts)
         self._publish(counts)
+
+    def _one_string(self, record: Any, counts: Counts) -> bool:
+        """A record of one string under a plain key (a raw line under `log`) redacted in
+        place, as the walk would (its text pass is the whole walk: the key is known clean
+        and says nothing; an expiry waits on no other value); False for any other record.
+        The text pass runs unasked: the pre-scan flagged the line, which is this string."""
+        if type(record) is not dict or len(record) != 1:
+            return False
+        for key, value in record.items():
+            if (
+                type(key) is not str
+                or type(value) is not str
+                or self.keys.cache.get(key) != KeyKind.NONE
+                or not self.text.known_clean(key)
+            ):
+                return False
+            if 8 + len(key) + len(value) > self._max_bytes:
+                raise _FailClosed("too_big")
+            record[key] = self.text.redact_flagged(value, counts)
+        return True
 
     def redact_json(
         self, lines: list[bytes], records: list[dict[str, Any]], indices: list[int]

@@ -99,6 +99,10 @@ class TextRedactor:
         clean.update(s for s in strings if len(s) <= _CLEAN_CACHE_MAX_LEN and s not in found)
         return found
 
+    def known_clean(self, text: str) -> bool:
+        """Whether `needs_work` found `text` clean before (remembered, short strings)."""
+        return text in self._clean
+
     def redact(
         self, text: str, counts: Counts, card_context: bool = False, expiry: bool | None = None
     ) -> str:
@@ -175,20 +179,27 @@ class TextRedactor:
         pieces: list[str] = []
         last = 0
         prev_end = -1
-        for start, end, kind, digits in _resolve(findings, norm.text):
-            s, e = norm.span(start, end)
+        decoded = norm.starts is not None
+        for start, end, kind, digits in (
+            _resolve(findings, norm.text) if len(findings) > 1 else findings
+        ):
+            s, e = norm.span(start, end) if decoded else (start, end)
             if s < last:
                 continue
-            replacement = self._replacement(text, s, e, kind, digits)
-            if kind == PAN and prev_end >= 0 and _only_separators(norm.text[prev_end:start]):
-                # right after another masked card in one chain: its first digits would
-                # read as one run with the last four before them
-                replacement = _hide_lead(replacement)
-            prev_end = end if kind == PAN else -1
+            if kind == PAN:
+                replacement = self._mask(digits)
+                if prev_end >= 0 and _only_separators(norm.text[prev_end:start]):
+                    # right after another masked card in one chain: its first digits
+                    # would read as one run with the last four before them
+                    replacement = _hide_lead(replacement)
+                prev_end = end
+            else:
+                replacement = self._replacement(text, s, e, kind, digits)
+                prev_end = -1
             pieces.append(text[last:s])
             pieces.append(_as_json_string(text, s, e, replacement))
             last = e
-            _count(counts, kind)
+            counts[kind] = counts.get(kind, 0) + 1
         if not pieces:
             return text
         pieces.append(text[last:])

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.metrics.internal import REDACTIONS
+from collector.metrics.internal import REGISTRY
 from collector.redact import Redactor
 from collector.redact.config import RedactConfig
 from collector.redact.redactor import (
@@ -25,7 +25,7 @@ PAN = "4111111111111111"
 
 
 def _count(rule: str) -> float:
-    return float(REDACTIONS.labels(rule=rule)._value.get())
+    return REGISTRY.get_sample_value("collector_redactions_total", {"rule": rule}) or 0.0
 
 
 def test_nested_values_keys_and_numbers() -> None:
