@@ -82,6 +82,10 @@ _MASKED = frozenset("*Xx#")
 _ISO_MSG = re.compile(r"(?<![0-9A-Fa-f])[0-9]{4}([0-9A-Fa-f]{16})([0-9A-Fa-f]{16})?", FLAGS)
 _HEX_REGION = re.compile(r"[0-9A-Fa-f]{2}(?:[ :]?[0-9A-Fa-f]{2}){5,}", FLAGS)
 _EMV_TAGS = ("5A", "57", "9F6B", "56")
+_EMV_TAG_AT = re.compile("(?=(" + "|".join(_EMV_TAGS) + "))")
+# a tag in a hex region of the text, in either case, a space or colon between any two of
+# its nibbles (a spaced dump read at either alignment)
+_EMV_TAG_IN = re.compile(r"5[ :]?[Aa76]|9[ :]?[Ff][ :]?6[ :]?[Bb]")
 _EMV_GUARDS = ("5A", "5a", "57", "56", "9F", "9f")  # a tag's first byte, dumps spaced or not
 _ISO_LABEL = re.compile(
     r"(?:(?<![A-Za-z])(?:DE|F|FLD|FIELD|BIT|P)[ _\-.#\[]{0,2}0{0,2}(?P<a>2|35|45|52)(?![0-9])"
@@ -393,6 +397,8 @@ class Detector:
             return []
         out: list[Finding] = []
         for region in _HEX_REGION.finditer(text):
+            if not _EMV_TAG_IN.search(region.group()):
+                continue  # no tag in it (trace ids, hashes): nothing to read
             where = [i for i in range(region.start(), region.end()) if text[i] in _HEX]
             nibbles = "".join(text[i] for i in where).upper()
             for align in (0, 1):
@@ -568,14 +574,14 @@ def _tlv_findings(nibbles: str, where: list[int], align: int) -> list[Finding]:
     """EMV TLV tags with card data in a hex region (each nibble's offset in `where`)."""
     out: list[Finding] = []
     n = len(nibbles)
-    for at in range(align, n - 5, 2):
-        tag = None
-        for t in _EMV_TAGS:
-            if nibbles.startswith(t, at):
-                tag = t
-                break
-        if tag is None:
+    # every byte-aligned place a tag starts, in order (what a walk over each byte finds)
+    for m in _EMV_TAG_AT.finditer(nibbles, align):
+        at = m.start()
+        if at >= n - 5:
+            break
+        if (at - align) % 2:
             continue
+        tag = m.group(1)
         lpos = at + len(tag)
         length = int(nibbles[lpos : lpos + 2], 16) * 2
         vstart = lpos + 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from collector.metrics.internal import REDACTIONS
@@ -53,7 +54,12 @@ _KEY_CACHE_MAX_LEN = 64
 
 def _is_iso(key: Any) -> bool:
     """Whether a PAN key is an ISO 8583 field-2 key (its value may open with LLVAR)."""
-    return isinstance(key, str) and ISO_FIELD_KEY.fullmatch(key) is not None
+    return isinstance(key, str) and _iso_key(key)
+
+
+@lru_cache(maxsize=1024)
+def _iso_key(key: str) -> bool:
+    return ISO_FIELD_KEY.fullmatch(key) is not None
 
 
 # Under a card object (`"card": {"number": …}`, Stripe's `card[number]`), these say PAN.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from collector.redact import Redactor
+from collector.redact import Redactor, detect
 from collector.redact.cards import luhn_complete
 from collector.redact.config import CustomRule, RedactConfig
 from tests.redact.strategies import CARD_SHAPES, pan_from_seed
@@ -126,3 +128,65 @@ def test_a_card_after_two_capitals_is_no_iban() -> None:
 def test_a_real_iban_stays() -> None:
     iban = "DE89370400440532013000"  # the registry's example for Germany
     assert R.redact_text(f"payout to {iban} ok") == f"payout to {iban} ok"
+
+
+def _tlv_walk(nibbles: str, where: list[int], align: int) -> list[detect.Finding]:
+    """detect.py's TLV reader in its first form, walking every byte (the reference)."""
+    out: list[detect.Finding] = []
+    for at in range(align, len(nibbles) - 5, 2):
+        tag = next((t for t in ("5A", "57", "9F6B", "56") if nibbles.startswith(t, at)), "")
+        if not tag:
+            continue
+        lpos = at + len(tag)
+        length = int(nibbles[lpos : lpos + 2], 16) * 2
+        vstart = lpos + 2
+        value = nibbles[vstart : vstart + length]
+        if length == 0 or len(value) < min(length, 24):
+            continue
+        if tag == "5A":
+            digits = value.rstrip("F")
+            if digits.isdigit() and 12 <= len(digits) <= 19:
+                end = vstart + len(digits)
+                out.append(detect.Finding(where[vstart], where[end - 1] + 1, "pan", digits))
+        elif tag in ("57", "9F6B"):
+            pan, sep, rest = value.partition("D")
+            tail = rest.rstrip("F")
+            if sep and pan.isdigit() and 12 <= len(pan) <= 19 and (tail.isdigit() or not tail):
+                end = where[vstart + len(value) - 1] + 1
+                out.append(detect.Finding(where[vstart], end, "track"))
+        elif value.startswith("42") and "5E" in value:
+            out.append(detect.Finding(where[vstart], where[vstart + len(value) - 1] + 1, "track"))
+    return out
+
+
+_NIBBLE_PIECES = ["5A", "5a", "57", "56", "9F6B", "9f 6b", "08", "10", "13", "0F", "41"]
+_NIBBLE_PIECES += ["D2", "42", "5E", "F", "FF", "0", "5", "A", "7", " ", ":", "x", "1111"]
+# spaced dumps, read at both alignments (a tag across the space between two bytes)
+_NIBBLE_PIECES += ["A5 7", "E5 A", "39 F6 B", "0 ", "8 ", "41 11 ", "11 11 ", "D2 ", "1 ", "3 "]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_NIBBLE_PIECES), max_size=40))
+def test_the_tlv_reader_finds_what_a_byte_walk_finds(pieces: list[str]) -> None:
+    """The EMV reader jumps to the tags (a regex) instead of walking every byte, and skips
+    regions without one: the same findings as the walk. Compared as booleans (a finding
+    holds digits)."""
+    text = "".join(pieces)
+    walked: list[detect.Finding] = []
+    for region in detect._HEX_REGION.finditer(text):
+        where = [i for i in range(region.start(), region.end()) if text[i] in detect._HEX]
+        nibbles = "".join(text[i] for i in where).upper()
+        for align in (0, 1):
+            found = _tlv_walk(nibbles, where, align)
+            walked.extend(found)
+            agree = detect._tlv_findings(nibbles, where, align) == found
+            assert agree, "the tags read differ"
+    agree = sorted(detect.Detector._emv(text)) == sorted(walked)
+    assert agree, "a region skipped as tagless holds a finding"
+
+
+def test_a_spaced_dump_read_across_its_bytes_is_not_skipped() -> None:
+    nibbles = "0" + "5A" + "08" + PAN + "F"
+    dump = " ".join(nibbles[i : i + 2] for i in range(0, len(nibbles), 2))
+    found = detect.Detector._emv("9f; " + dump)  # a tag's first byte elsewhere: it is read
+    assert len(found) == 1 and found[0].kind == "pan", "the tag across a space was missed"
