@@ -22,7 +22,7 @@ from collector.config import validate
 from collector.metrics.config import MetricsConfig
 from collector.metrics.core import Registry
 from collector.metrics.health import Health
-from collector.metrics.server import MetricsServer
+from collector.metrics.server import READ_TIMEOUT, MetricsServer
 from collector.units import dec_hook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,12 +68,17 @@ def registry() -> Registry:
 
 @pytest.fixture
 def serve() -> Iterator[Callable[..., MetricsServer]]:
-    """Factory: `serve(registry, health=None)` starts a MetricsServer on a free loopback port."""
+    """Factory: `serve(registry, health=None, read_timeout=...)` starts a MetricsServer on a
+    free loopback port."""
     started: list[MetricsServer] = []
 
-    def start(registry: Registry, health: Health | None = None) -> MetricsServer:
+    def start(
+        registry: Registry, health: Health | None = None, read_timeout: float = READ_TIMEOUT
+    ) -> MetricsServer:
         cfg = MetricsConfig(listen="127.0.0.1:0")
-        server = MetricsServer(cfg, health or Health(ready_window=60.0), registry)
+        server = MetricsServer(
+            cfg, health or Health(ready_window=60.0), registry, read_timeout=read_timeout
+        )
         server.start()
         started.append(server)
         return server

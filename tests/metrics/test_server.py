@@ -227,21 +227,26 @@ def test_label_values_are_redacted_on_the_way_out(registry: Registry) -> None:
         server.stop()
 
 
-def test_an_idle_connection_is_closed_after_the_read_timeout(registry: Registry) -> None:
+def test_idle_and_trickling_clients_are_cut_off_at_the_read_timeout(
+    serve: Serve, registry: Registry
+) -> None:
+    """The timeout bounds the whole request, not each read: a byte every 0.2 s is no escape."""
     import socket
     import time
 
-    cfg = MetricsConfig(listen="127.0.0.1:0")
-    server = MetricsServer(cfg, Health(ready_window=60.0), registry, read_timeout=0.5)
-    server.start()
-    try:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=60) as idle:
-            start = time.monotonic()
-            closed = idle.recv(1) == b""  # blocks until the server hangs up (or 60 s pass)
-            assert closed and time.monotonic() - start < 60
-            assert get(server.port, "/healthz").status in (200, 503), "server still serves"
-    finally:
-        server.stop()
+    server = serve(registry, read_timeout=0.5)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as idle:
+        start = time.monotonic()
+        closed = idle.recv(1) == b""  # blocks until the server hangs up (or 60 s pass)
+        assert closed and time.monotonic() - start < 60
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as slow:
+        start = time.monotonic()
+        with contextlib.suppress(OSError):
+            for byte in b"GET /metrics HTTP/1.1\r\nX-Slow: " + b"x" * 100:
+                slow.sendall(bytes([byte]))
+                time.sleep(0.2)
+        assert time.monotonic() - start < 10
+    assert get(server.port, "/healthz").status in (200, 503), "server still serves"
 
 
 def test_the_listen_backlog_is_not_five(serve: Serve, registry: Registry) -> None:
@@ -329,25 +334,3 @@ def test_an_idle_server_does_not_wake_up(serve: Serve, registry: Registry) -> No
     before = switches()
     time.sleep(1.5)
     assert switches() - before <= 1
-
-
-def test_a_client_trickling_its_request_is_cut_off_at_the_read_timeout(
-    registry: Registry,
-) -> None:
-    """The timeout bounds the whole request, not each read: a byte every 0.2 s is no escape."""
-    import socket
-    import time
-
-    cfg = MetricsConfig(listen="127.0.0.1:0")
-    server = MetricsServer(cfg, Health(ready_window=60.0), registry, read_timeout=1.0)
-    server.start()
-    try:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as slow:
-            start = time.monotonic()
-            with contextlib.suppress(OSError):
-                for byte in b"GET /metrics HTTP/1.1\r\nX-Slow: " + b"x" * 100:
-                    slow.sendall(bytes([byte]))
-                    time.sleep(0.2)
-            assert time.monotonic() - start < 10
-    finally:
-        server.stop()
