@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="collector",
         description="Tail payment-service logs, redact card data, ship over Fluent Forward.",
     )
-    sub = p.add_subparsers(dest="command")
+    # prog given: argparse would otherwise build a help formatter, importing shutil.
+    sub = p.add_subparsers(dest="command", prog="collector")
     run = sub.add_parser("run", help="run in the foreground until SIGTERM/SIGINT")
     run.add_argument("--config", "-c", default=None, help=_CONFIG_HELP)
     check = sub.add_parser("check-config", help="validate a config; print it with secrets masked")

@@ -35,6 +35,7 @@ _READ_SIZE = 64 * 1024
 # Replies are acks and handshake messages (a few hundred bytes); a peer that streams more
 # without a complete message is not speaking Forward.
 _MAX_REPLY_BUFFER = 1024 * 1024
+_REPLY_READ_SIZE = 4096
 _NOTHING = object()
 _KEEPALIVE_PROBES = 3
 _encoder = msgspec.msgpack.Encoder()
@@ -108,7 +109,11 @@ class Connection:
         self.reader = reader
         self.writer = writer
         self.server = server
-        self._unpacker = msgpack.Unpacker(raw=True, max_buffer_size=_MAX_REPLY_BUFFER)
+        # The buffer starts at read_size and grows only for a reply that needs it: acks are
+        # tens of bytes, and msgpack's default start (the max size) was 1 MiB per connection.
+        self._unpacker = msgpack.Unpacker(
+            raw=True, max_buffer_size=_MAX_REPLY_BUFFER, read_size=_REPLY_READ_SIZE
+        )
         self.closing = False
         # From the server's HELO: False means it closes after answering one message.
         self.keepalive = True

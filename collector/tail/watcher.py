@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import ctypes.util
 import logging
 import os
 import struct
@@ -72,9 +71,10 @@ class DirectoryWatcher:
 
     def start(self, loop: asyncio.AbstractEventLoop) -> bool:
         """Start watching; False (and polling only) where inotify is not available."""
-        name = ctypes.util.find_library("c")
         try:
-            libc = ctypes.CDLL(name, use_errno=True)
+            # The process's own symbols, libc's among them: ctypes.util.find_library would
+            # run ldconfig in a child process and import tempfile and shutil (~1 MiB RSS).
+            libc = ctypes.CDLL(None, use_errno=True)
             fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
         except (OSError, AttributeError):
             return False

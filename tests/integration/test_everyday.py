@@ -100,3 +100,23 @@ def test_a_trickle_is_read_per_flush_interval_not_per_line(
     # Per flush_interval (1 s): the gathered read, the flush, its ack, the checkpoint
     # write and its thread, discovery: ~13 whatever the rate. Read per line: > 100.
     assert per_second <= 30, f"{per_second:.1f} wake-ups per second at {rate} lines/s"
+
+
+def _mapped_openssl(pid: int) -> list[str]:
+    """OpenSSL's shared libraries (and CPython's modules over them) mapped into `pid`."""
+    names = ("libssl", "libcrypto", "_ssl.", "_hashlib.")
+    maps = Path(f"/proc/{pid}/maps").read_text().splitlines()
+    return sorted({line.rsplit("/", 1)[-1] for line in maps if any(n in line for n in names)})
+
+
+def test_a_collector_without_tls_does_not_load_openssl(
+    tmp_path: Path,
+    fluent_server: Callable[..., FluentReceiver],
+    collector_proc: Callable[..., CollectorProcess],
+) -> None:
+    # ~4 MiB of RSS in every pod (collector/openssl.py); the sidecar still hashes (file
+    # fingerprints) and ships, which start_settled has checked.
+    proc, _, _, fd = start_settled(tmp_path, fluent_server, collector_proc)
+    os.close(fd)
+    assert proc.proc is not None
+    assert _mapped_openssl(proc.proc.pid) == []
