@@ -20,6 +20,7 @@ from collector.metrics import internal as m
 from collector.metrics.health import Health
 from collector.metrics.server import MetricsServer
 from collector.redact import Redactor
+from collector.redact.counters import RedactCounters
 from collector.route.metadata import pod_metadata
 from collector.route.records import SourceRoute
 from collector.tail.checkpoint import CheckpointStore
@@ -30,6 +31,7 @@ log = logging.getLogger("collector.pipeline")
 
 # What each file source counts (tail/counters.py): the collector's own metrics, bundled
 # here in the wiring because metrics/ does not import tail/ (tests/test_layout.py).
+REDACT = RedactCounters(redactions=m.REDACTIONS)
 TAIL = TailCounters(
     files_open=m.FILES_OPEN,
     files_waiting=m.FILES_WAITING,
@@ -54,7 +56,7 @@ class Pipeline:
         self.inflight = InFlight(int(cfg.pipeline.max_in_flight_bytes))
         self.store = CheckpointStore(cfg.checkpoint_dir)
         self.tracker = AckTracker()
-        self.redactor = Redactor(cfg.redact)
+        self.redactor = Redactor(cfg.redact, counters=REDACT)
         self.health = Health(float(cfg.metrics.ready_window), float(cfg.metrics.live_window))
         self.derived = DerivedMetrics(cfg.metrics.derived)
         # Label values (file paths among them) leave through /metrics: scrubbed there.

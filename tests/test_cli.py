@@ -248,3 +248,20 @@ def test_config_errors_pass_the_redactor(tmp_path: Path) -> None:
     assert "sources[0].format: Invalid enum value 'card-" in err
     leaked = pan in err  # a bool: a failure never prints the number
     assert not leaked, "a config error printed a card number"
+
+
+def test_redact_command_builds_no_metrics_registry() -> None:
+    # The redactor is handed its counters (collector/redact/counters.py): the filter
+    # command counts nothing, so it must not import the collector's metrics at all.
+    script = (
+        "import sys\n"
+        "from collector.cli import main\n"
+        "code = main(['redact'])\n"
+        "sys.stdout.flush()\n"
+        "sys.exit(3 if 'collector.metrics.internal' in sys.modules else code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], input=b"hello\n", capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, "collector redact imported the metrics registry"
+    assert done.stdout == b"hello\n"

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from collector.metrics.internal import REDACTIONS
 from collector.redact.cards import MAX_LENGTH, MIN_LENGTH, is_pan
 from collector.redact.config import RedactConfig
+from collector.redact.counters import UNCOUNTED, RedactCounters
 from collector.redact.detect import is_date, pan_value_digits
 from collector.redact.keys import (
     EXPIRY_NAMES,
@@ -146,8 +146,9 @@ class _Collected:
 class Redactor:
     """Finds and masks card data (PAN, SAD, tracks, expiry) per the `redact:` config."""
 
-    def __init__(self, cfg: RedactConfig) -> None:
+    def __init__(self, cfg: RedactConfig, counters: RedactCounters = UNCOUNTED) -> None:
         self.cfg = cfg
+        self._m = counters
         self.mask = PanMasker(cfg.pan_policy, load_hmac_key(cfg))
         sad_names = [*SAD_NAMES, *cfg.extra_sensitive_keys]
         expiry_names = [*EXPIRY_NAMES, *cfg.extra_expiry_keys]
@@ -338,7 +339,7 @@ class Redactor:
         for rule, n in counts.items():
             counter = self._counters.get(rule)
             if counter is None:
-                counter = self._counters[rule] = REDACTIONS.labels(rule=rule)
+                counter = self._counters[rule] = self._m.redactions.labels(rule)
             counter.inc(n)
 
     def _keys_change(self, keys: set[str]) -> bool:

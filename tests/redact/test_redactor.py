@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.metrics.internal import REGISTRY
+from collector.metrics.internal import REDACTIONS, REGISTRY
 from collector.redact import Redactor
 from collector.redact.config import RedactConfig
+from collector.redact.counters import RedactCounters
 from collector.redact.redactor import (
     PLACEHOLDER_KEY,
     PLACEHOLDER_REASON_KEY,
@@ -21,6 +22,14 @@ from collector.redact.redactor import (
 )
 from tests.redact.support import leaks, same
 
+# The collector's own counter, handed in as the pipeline hands it (collector/pipeline.py).
+COUNTED = RedactCounters(redactions=REDACTIONS)
+
+
+def counted(cfg: RedactConfig) -> Redactor:
+    return Redactor(cfg, COUNTED)
+
+
 PAN = "4111111111111111"
 
 
@@ -29,7 +38,7 @@ def _count(rule: str) -> float:
 
 
 def test_nested_values_keys_and_numbers() -> None:
-    r = Redactor(RedactConfig())
+    r = counted(RedactConfig())
     record: dict[str, Any] = {
         "a": [{"b": {"c": f"card {PAN}"}}],
         "n": int(PAN),
@@ -46,7 +55,7 @@ def test_nested_values_keys_and_numbers() -> None:
 
 
 def test_sad_keys_remove_values_at_any_depth_and_keep_shape() -> None:
-    r = Redactor(RedactConfig())
+    r = counted(RedactConfig())
     out = r.redact_record({"x": {"card": {"CVV": 123, "pinBlock": "ABCD", "track2": None}}})
     assert out == {"x": {"card": {"CVV": "[REDACTED]", "pinBlock": "[REDACTED]", "track2": None}}}
     out = r.redact_record({"track_data": {"t1": "a", "t2": ["b", 7, True]}})
@@ -54,7 +63,7 @@ def test_sad_keys_remove_values_at_any_depth_and_keep_shape() -> None:
 
 
 def test_expiry_is_masked_by_key_with_a_pan_in_the_record() -> None:
-    r = Redactor(RedactConfig())
+    r = counted(RedactConfig())
     assert r.redact_record({"exp": "12/27", "expMonth": 12, "other": "12/27", "pan": PAN}) == {
         "exp": "**/**",
         "expMonth": "**",
@@ -65,7 +74,7 @@ def test_expiry_is_masked_by_key_with_a_pan_in_the_record() -> None:
 
 def test_expiry_without_a_full_pan_is_kept_by_default() -> None:
     """PCI DSS counts expiry as cardholder data only with the full PAN (issue 13, 12)."""
-    r = Redactor(RedactConfig())
+    r = counted(RedactConfig())
     card = {"card": {"last4": "1111", "exp_year": 2030, "exp_month": 12}}
     assert r.redact_record(msgspec.json.decode(msgspec.json.encode(card))) == card
     assert r.redact_record({"expiry_policy": "30d", "expiryDate": "8/2018"}) == {
@@ -79,7 +88,7 @@ def test_expiry_without_a_full_pan_is_kept_by_default() -> None:
     [("always", {"exp_year": "****", "expiry_policy": "30d"}), ("never", None)],
 )
 def test_expiry_option(mode: str, expected: dict[str, Any] | None) -> None:
-    r = Redactor(RedactConfig(expiry=mode))  # type: ignore[arg-type]
+    r = counted(RedactConfig(expiry=mode))  # type: ignore[arg-type]
     record = {"exp_year": 2030, "expiry_policy": "30d"}
     assert r.redact_record(dict(record)) == (expected or record)
     with_pan = r.redact_record({"exp_year": 2030, "pan": PAN})
@@ -87,7 +96,7 @@ def test_expiry_option(mode: str, expected: dict[str, Any] | None) -> None:
 
 
 def test_expiry_in_an_embedded_document_follows_its_pan() -> None:
-    r = Redactor(RedactConfig())
+    r = counted(RedactConfig())
     out = r.redact_record({"body": f'{{"number": "{PAN}", "exp_month": 12}}', "m": "exp=12/27"})
     assert msgspec.json.decode(out["body"]) == {"number": "411111******1111", "exp_month": "**"}
     assert out["m"] == "exp=**/**"  # the record held a PAN
@@ -105,14 +114,14 @@ def test_extra_keys_from_config() -> None:
 
 
 def test_iso_field_2_key_with_length_prefix() -> None:
-    r = Redactor(RedactConfig())
+    r = counted(RedactConfig())
     out = r.redact_record({"fields": {"2": f"16{PAN}", "3": "000000"}, "de2": int(f"16{PAN}")})
     assert out["fields"] == {"2": "16411111******1111", "3": "000000"}
     assert out["de2"] == "16411111******1111"
 
 
 def test_too_deep_fails_closed_and_is_counted() -> None:
-    r = Redactor(RedactConfig(max_depth=5))
+    r = counted(RedactConfig(max_depth=5))
     node: Any = PAN
     for _ in range(10):
         node = {"x": node}
@@ -125,14 +134,14 @@ def test_too_deep_fails_closed_and_is_counted() -> None:
 
 
 def test_too_big_fails_closed() -> None:
-    r = Redactor(RedactConfig(max_record_bytes=2048))
+    r = counted(RedactConfig(max_record_bytes=2048))
     out = r.redact_record({"m": "x" * 5000, "card": PAN})
     assert out[PLACEHOLDER_REASON_KEY] == "too_big"
     assert r.redact_text("y" * 5000 + PAN) == TEXT_FAIL_CLOSED
 
 
 def test_internal_error_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
-    r = Redactor(RedactConfig())
+    r = counted(RedactConfig())
 
     def boom(*args: Any) -> str:
         raise RuntimeError(PAN)
@@ -145,7 +154,7 @@ def test_internal_error_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_unknown_value_types_are_judged_by_their_text() -> None:
-    r = Redactor(RedactConfig())
+    r = counted(RedactConfig())
 
     class Opaque:
         def __str__(self) -> str:
@@ -157,7 +166,7 @@ def test_unknown_value_types_are_judged_by_their_text() -> None:
 
 
 def test_counters_by_rule_without_values() -> None:
-    r = Redactor(RedactConfig())
+    r = counted(RedactConfig())
     before = {k: _count(k) for k in ("pan", "sad_key", "track", "expiry")}
     r.redact_record(
         {"m": f"{PAN} and 5555555555554444", "cvv": "1", "exp": "1/27", "t": f";{PAN}=2512101000?"}
@@ -169,7 +178,7 @@ def test_counters_by_rule_without_values() -> None:
 
 
 def test_scan_failure_flags_everything(monkeypatch: pytest.MonkeyPatch) -> None:
-    r = Redactor(RedactConfig())
+    r = counted(RedactConfig())
 
     class Broken:
         def search(self, *args: Any) -> Any:
@@ -208,7 +217,7 @@ def test_twelve_digit_maestro_under_card_keys_only() -> None:
     from tests.redact.support import ship
 
     line = b'{"card_number":"501800000009","order":"501800000009","card":{"no":501800000009}}'
-    out = ship(Redactor(RedactConfig()), [line])[0]
+    out = ship(counted(RedactConfig()), [line])[0]
     assert out == {
         "card_number": "50******0009",
         "order": "501800000009",
@@ -256,7 +265,7 @@ _TREES = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(_SPECIAL, _TREES, min_size=1, max_size=5))
 def test_in_place_patch_equals_the_full_walk(record: dict[str, Any]) -> None:
-    r = Redactor(RedactConfig())
+    r = counted(RedactConfig())
     line = msgspec.json.encode(record)
     fast = r.redact_record(msgspec.json.decode(line))
     slow_input = msgspec.json.decode(line)
@@ -269,7 +278,7 @@ def test_in_place_patch_equals_the_full_walk(record: dict[str, Any]) -> None:
 
 
 def test_batch_form_withholds_only_the_record_that_fails() -> None:
-    r = Redactor(RedactConfig(max_depth=4))
+    r = counted(RedactConfig(max_depth=4))
     deep: Any = "x"
     for _ in range(6):
         deep = {"d": deep}
@@ -291,7 +300,7 @@ def test_batch_form_withholds_only_the_record_that_fails() -> None:
 
 
 def test_batch_form_survives_a_failing_trigger(monkeypatch: pytest.MonkeyPatch) -> None:
-    r = Redactor(RedactConfig())
+    r = counted(RedactConfig())
 
     def boom(*groups: list[str]) -> set[str]:
         raise RuntimeError("boom")
@@ -304,7 +313,7 @@ def test_batch_form_survives_a_failing_trigger(monkeypatch: pytest.MonkeyPatch) 
 
 def test_a_key_holding_a_card_is_masked_every_time_it_is_seen() -> None:
     """Keys' verdicts are cached: the second record with the same keys must get the same."""
-    r = Redactor(RedactConfig())
+    r = counted(RedactConfig())
     for _ in range(3):
         out = r.redact_record({"cvv": "123", PAN: "keyed by card", "expiry": "12/27"})
         assert not leaks(out, [PAN]), "a card used as a key was shipped"
@@ -324,5 +333,5 @@ def test_a_key_holding_a_card_is_masked_every_time_it_is_seen() -> None:
 def test_cards_under_iso_and_expiry_keys_in_any_shape_are_masked(record: dict[str, Any]) -> None:
     """A regression: strings under these keys were not collected, so the walk's text
     passes never saw them (found by the JSON shortcut's comparison tests)."""
-    out = Redactor(RedactConfig()).redact_record(record)
+    out = counted(RedactConfig()).redact_record(record)
     assert "4111111111111111" not in str(out).replace(" ", "").replace("-", "")

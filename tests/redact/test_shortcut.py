@@ -15,13 +15,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from collector.metrics.internal import REDACTIONS
 from collector.redact import Redactor
 from collector.redact.config import RedactConfig
+from collector.redact.counters import RedactCounters
 from tests.redact.strategies import FORMS, pan_from_seed, pan_seeds, records
 from tests.redact.support import leaks, same
 
 POLICIES = ["keep_first6_last4", "keep_last4", "mask_all", "hmac"]
-REDACTORS = {p: Redactor(RedactConfig(pan_policy=p, hmac_key="k" * 32)) for p in POLICIES}
+
+# The collector's own counter, handed in as the pipeline hands it (collector/pipeline.py).
+COUNTED = RedactCounters(redactions=REDACTIONS)
+
+
+def counted(cfg: RedactConfig) -> Redactor:
+    return Redactor(cfg, COUNTED)
+
+
+REDACTORS = {p: counted(RedactConfig(pan_policy=p, hmac_key="k" * 32)) for p in POLICIES}
 PAN = "4111111111111111"
 
 pytestmark = pytest.mark.skipif(
@@ -138,7 +149,7 @@ def test_the_shortcut_is_taken_for_a_card_in_a_message() -> None:
     ],
 )
 def test_the_shortcut_declines_what_the_walk_must_judge(record: dict[str, Any]) -> None:
-    redactor = Redactor(RedactConfig(max_depth=3))
+    redactor = counted(RedactConfig(max_depth=3))
     line = msgspec.json.encode(record)
     assert redactor._shortcut is not None
     assert redactor._shortcut.cards_in_strings(line) is None
@@ -146,7 +157,7 @@ def test_the_shortcut_declines_what_the_walk_must_judge(record: dict[str, Any]) 
 
 def test_custom_rules_turn_the_shortcut_off() -> None:
     rule = {"name": "ref", "pattern": "ref=[0-9]+", "replacement": "ref=*"}
-    redactor = Redactor(msgspec.convert({"custom_rules": [rule]}, RedactConfig))
+    redactor = counted(msgspec.convert({"custom_rules": [rule]}, RedactConfig))
     assert redactor._shortcut is None
     record = {"message": f"card {PAN} ref=42"}
     line = msgspec.json.encode(record)
