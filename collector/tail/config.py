@@ -59,8 +59,9 @@ class TailConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True)
     # A line without its newline is shipped, flagged `_partial: true`, after this much quiet (and at
     # shutdown)
     partial_line_timeout: Seconds = Seconds(5.0)
-    # How often globs and files are checked where inotify is not available (NFS); with inotify,
-    # writes and new names wake the tailer at once and a safety poll runs once a second
+    # How often globs and files are checked where inotify is not available; with inotify, writes
+    # and new names wake the tailer at once and a safety poll runs once a second (every 10 s
+    # when idle on a local filesystem; NFS and failed watches keep 1 s)
     poll_interval: Seconds = Seconds(0.25)
     # A file rotated away (renamed, deleted, out of the globs) is released this long after it was
     # read to EOF
