@@ -1,12 +1,13 @@
 /*
- * The pre-scan's first step in C: which raw lines could need the careful pass at all
- * (collector/redact/redactor.py `Redactor.scan`).
+ * The redaction pre-scan in C: which raw lines could need the careful pass at all
+ * (collector/redact/redactor.py `Redactor.scan`), and for plain ASCII text what the
+ * careful pass needs of it (`findings`: the rules that hold, card windows, label starts).
  *
- * Why C: this step looks at every byte of every line the collector reads. google-re2
- * runs even the pre-scan's cheap pattern at ~2.5 ns a byte on our 2-vCPU machines (the
- * pattern has no literal prefix to skip ahead on): ~0.9 CPU-s per million 360-byte
- * lines, most of the redaction budget. This pass does it with SSE2, sixteen bytes at a
- * time, without joining the lines (docs/decisions.md, "The pre-scan's first step in C").
+ * Why C: this step looks at every byte of every line the collector reads; a regex engine
+ * (google-re2 measured ~2.5 ns a byte here, the pattern having no literal prefix to skip
+ * ahead on) would spend most of the redaction budget on it. This pass reads 32 bytes at a
+ * time with AVX2 (16 with SSE2, byte by byte elsewhere), without joining the lines
+ * (docs/decisions.md, "The redaction pre-scan in C").
  *
  * The rules are not written here: the brand table, the separators and how many may
  * join two digit groups, the label names and the Unicode digits and spaces are handed in
